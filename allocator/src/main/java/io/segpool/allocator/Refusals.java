@@ -1,0 +1,78 @@
+package io.segpool.allocator;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The exceptions for calls segpool refuses. Each names the value and the rule it broke and is
+ * thrown before any state changes. Kept out of the hot methods so that they stay small.
+ */
+final class Refusals {
+
+    private Refusals() {
+    }
+
+    static IllegalArgumentException negativeSize(long size) {
+        return new IllegalArgumentException("size " + size + " is negative: a block is 0 or more bytes");
+    }
+
+    static IllegalArgumentException sizeTooLarge(long size, long max) {
+        return new IllegalArgumentException("size " + size + " is above the largest block segpool maps ("
+                + max + " bytes)");
+    }
+
+    static IllegalArgumentException badAlignment(long alignment) {
+        return new IllegalArgumentException("alignment " + alignment + " is not a power of two from 1 to "
+                + NativeAllocator.MAX_ALIGNMENT);
+    }
+
+    static IllegalStateException closed() {
+        return new IllegalStateException("this NativeAllocator is closed: its memory went back to the OS");
+    }
+
+    static IllegalArgumentException heapSegment(MemorySegment segment) {
+        return new IllegalArgumentException("free: " + segment + " is a heap segment; only segments this allocator"
+                + " returned can be freed");
+    }
+
+    static RuntimeException notFromHere(NativeAllocator allocator, long address, long size, MemorySegment segment,
+                                        Chunk chunk) {
+        String what = describe(address, size);
+        if (segment != null && !segment.scope().isAlive()) {
+            return new IllegalStateException("free: " + what + " is in memory already given back to the OS (freed"
+                    + " before, then its chunk was unmapped by a large free, trim() or close())");
+        }
+        if (chunk != null && chunk.owner != allocator) {
+            return new IllegalArgumentException("free: " + what + " belongs to another NativeAllocator; free it there");
+        }
+        return new IllegalArgumentException("free: " + what + " is not from this allocator: no chunk it mapped"
+                + " holds that address (or the block was freed and its chunk unmapped)");
+    }
+
+    static IllegalArgumentException foreignScope(long address, long size, Chunk chunk) {
+        return new IllegalArgumentException("free: " + describe(address, size) + " lies in " + chunk
+                + " but has another scope: it was not returned by this allocator (MemorySegment.ofAddress or"
+                + " reinterpret made it); free the segment allocate returned");
+    }
+
+    static IllegalArgumentException notBlockStart(long address, long size, Chunk chunk) {
+        long offset = (address - chunk.base) % chunk.blockSize;
+        return new IllegalArgumentException("free: " + describe(address, size) + " starts " + offset
+                + " bytes into a " + chunk.blockSize + "-byte block at 0x" + Long.toHexString(address - offset)
+                + ": free the segment allocate returned, not a slice of it");
+    }
+
+    static IllegalStateException doubleFree(long address, long size, Chunk chunk) {
+        return new IllegalStateException("free: " + describe(address, size) + " is a " + chunk.blockSize
+                + "-byte block that is already free (double free)");
+    }
+
+    static IllegalArgumentException wrongSize(long address, long size, long allocated) {
+        return new IllegalArgumentException("free: " + describe(address, size) + " has " + size
+                + " bytes but the block was allocated with " + allocated
+                + ": free the segment allocate returned, not a slice or a resized view");
+    }
+
+    private static String describe(long address, long size) {
+        return "segment 0x" + Long.toHexString(address) + " (" + size + " bytes)";
+    }
+}

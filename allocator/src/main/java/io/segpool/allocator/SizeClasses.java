@@ -1,0 +1,137 @@
+package io.segpool.allocator;
+
+/**
+ * The block sizes segpool serves from thread caches, and the O(1) lookup from a request size to
+ * its class (the Go runtime's {@code size_to_class8} / {@code size_to_class128} tables).
+ *
+ * <p>Classes are every 16 bytes from 16 to 128 (16 is the alignment every block keeps), then eight
+ * classes per doubling up to 1 MiB: 144, 160, ... 256, 288, ... 512, ... 1 MiB. Eight steps per
+ * doubling bound the internal waste of a class at 1/9 (11.1%) of its size for every request above
+ * 128 bytes; below that the 16-byte step is the finest grain the alignment allows. Every power of
+ * two from 16 B to 1 MiB is a class, so stack segments of 4 KiB to 1 MiB map onto a class exactly.
+ *
+ * <p>Requests above {@link #MAX_SIZE} are not classed: they get a mapping of their own.
+ */
+public final class SizeClasses {
+
+    /** The largest block size served from a size class. */
+    public static final long MAX_SIZE = 1 << 20;
+
+    /** Every block is at least this aligned, and every class size is a multiple of it. */
+    public static final long GRANULE = 16;
+
+    /** Bytes that the lookup tables step by below and above 1 KiB. */
+    private static final int SMALL_LIMIT = 1024;
+    private static final int SMALL_STEP_SHIFT = 3;
+    private static final int LARGE_STEP_SHIFT = 7;
+
+    private static final int[] SIZES = buildSizes();
+    private static final byte[] SIZE_TO_CLASS_8 = new byte[(SMALL_LIMIT >> SMALL_STEP_SHIFT) + 1];
+    private static final byte[] SIZE_TO_CLASS_128 = new byte[(int) ((MAX_SIZE - SMALL_LIMIT) >> LARGE_STEP_SHIFT) + 1];
+
+    static {
+        int cls = 0;
+        for (int i = 0; i < SIZE_TO_CLASS_8.length; i++) {
+            int size = i << SMALL_STEP_SHIFT;
+            while (SIZES[cls] < size) {
+                cls++;
+            }
+            SIZE_TO_CLASS_8[i] = (byte) cls;
+        }
+        for (int i = 0; i < SIZE_TO_CLASS_128.length; i++) {
+            int size = SMALL_LIMIT + (i << LARGE_STEP_SHIFT);
+            while (SIZES[cls] < size) {
+                cls++;
+            }
+            SIZE_TO_CLASS_128[i] = (byte) cls;
+        }
+    }
+
+    private SizeClasses() {
+    }
+
+    private static int[] buildSizes() {
+        int[] sizes = new int[8 + 8 * Long.numberOfTrailingZeros(MAX_SIZE >> 7)];
+        int n = 0;
+        for (int size = 16; size <= 128; size += 16) {
+            sizes[n++] = size;
+        }
+        for (int base = 128; base < MAX_SIZE; base <<= 1) {
+            int step = base >> 3;
+            for (int k = 1; k <= 8; k++) {
+                sizes[n++] = base + k * step;
+            }
+        }
+        if (n != sizes.length || sizes[n - 1] != MAX_SIZE) {
+            throw new IllegalStateException("bad size class table");
+        }
+        return sizes;
+    }
+
+    /** Number of size classes. */
+    public static int count() {
+        return SIZES.length;
+    }
+
+    /** Block size of class {@code index}, in bytes. */
+    public static long size(int index) {
+        return SIZES[index];
+    }
+
+    /**
+     * The smallest class whose blocks hold {@code size} bytes. Callers check the range first:
+     * {@code 0 <= size <= MAX_SIZE}.
+     */
+    public static int classOf(long size) {
+        if (size <= SMALL_LIMIT) {
+            return SIZE_TO_CLASS_8[(int) (size + 7) >> SMALL_STEP_SHIFT];
+        }
+        return SIZE_TO_CLASS_128[(int) (size - SMALL_LIMIT + 127) >> LARGE_STEP_SHIFT];
+    }
+
+    /**
+     * The smallest class that holds {@code size} bytes and whose blocks all start on an
+     * {@code alignment} boundary, or -1 when none does. Blocks of a class sit at multiples of the
+     * class size in chunks aligned to {@link ChunkSource#CHUNK_ALIGNMENT}, so a class size that is a
+     * multiple of the alignment gives aligned blocks.
+     */
+    static int classOf(long size, long alignment) {
+        int cls = classOf(size);
+        if (alignment <= GRANULE) {
+            return cls;
+        }
+        if (alignment > ChunkSource.CHUNK_ALIGNMENT) {
+            return -1;
+        }
+        for (; cls < SIZES.length; cls++) {
+            if ((SIZES[cls] & (alignment - 1)) == 0) {
+                return cls;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Blocks carved from one chunk of class {@code index}: a whole number of 16-block batches, and
+     * a chunk length that is a multiple of the chunk alignment and at least one alignment unit, so
+     * that chunks tile the address map without gaps and no byte of a chunk is outside a block.
+     */
+    static int blocksPerChunk(int index) {
+        long size = SIZES[index];
+        long blocks = CentralStack.BATCH;
+        while ((blocks * size) % ChunkSource.CHUNK_ALIGNMENT != 0) {
+            blocks += CentralStack.BATCH;
+        }
+        return Math.toIntExact(blocks);
+    }
+
+    /**
+     * A multiplier that turns a byte offset that is a multiple of the class size into the block
+     * index without a division: {@code (offset * magic) >>> 32}. Exact for offsets below 2^32
+     * (Go's {@code divMagic}); an offset that is not a block start is caught by the caller
+     * multiplying back.
+     */
+    static long divisionMagic(int index) {
+        return (0xFFFF_FFFFL / SIZES[index]) + 1;
+    }
+}

@@ -1,0 +1,169 @@
+package io.segpool.stats;
+
+import java.util.Arrays;
+
+/**
+ * A snapshot of an allocator's memory, filled in place by {@code readMemStats(MemStats)} without
+ * allocating (the Go runtime's {@code ReadMemStats(&m)}). Reuse one instance per reader.
+ *
+ * <p>All figures are bytes unless named a count. At a quiet moment (no allocate or free in flight)
+ * the allocator's invariant holds exactly:
+ * <pre>{@code sys() == inuse() + cached() + central() + released()}</pre>
+ * While other threads run, each figure is read without stopping them, so the sum may be off by
+ * the blocks that moved during the read.
+ *
+ * <p>The fields are set by the allocator through the {@code set...} methods; a reader only reads.
+ */
+public final class MemStats {
+
+    private long sys;
+    private long inuse;
+    private long mallocs;
+    private long frees;
+    private long cached;
+    private long central;
+    private long released;
+    private long threadCaches;
+
+    private int classCount;
+    private long[] classSize = new long[0];
+    private long[] classMallocs = new long[0];
+    private long[] classFrees = new long[0];
+    private long[] classRefills = new long[0];
+    private long[] classSpills = new long[0];
+
+    /** Bytes of memory mapped from the OS and not yet given back: every byte counted below. */
+    public long sys() { return sys; }
+
+    /** Bytes of blocks handed out and not yet freed, counted at their class size (or mapped size for large blocks). */
+    public long inuse() { return inuse; }
+
+    /** Blocks handed out since the allocator was made; {@code mallocs() - frees()} blocks are live. */
+    public long mallocs() { return mallocs; }
+
+    /** Blocks freed since the allocator was made. */
+    public long frees() { return frees; }
+
+    /** Bytes of free blocks held in thread ring caches (at most 32 blocks per class per cache). */
+    public long cached() { return cached; }
+
+    /** Bytes of free blocks held by the central stacks, including chunk space not yet carved into batches. */
+    public long central() { return central; }
+
+    /** Bytes still mapped whose physical pages were given back to the OS (they come back zeroed on touch). */
+    public long released() { return released; }
+
+    /** Thread caches alive now: one per platform thread that allocated, plus the shared virtual-thread caches. */
+    public long threadCaches() { return threadCaches; }
+
+    /** Number of size classes in {@link #classSize(int)} and its siblings. */
+    public int classCount() { return classCount; }
+
+    /** Block size of class {@code i}, in bytes. */
+    public long classSize(int i) { return classSize[checkClass(i)]; }
+
+    /** Blocks of class {@code i} handed out. */
+    public long classMallocs(int i) { return classMallocs[checkClass(i)]; }
+
+    /** Blocks of class {@code i} freed. */
+    public long classFrees(int i) { return classFrees[checkClass(i)]; }
+
+    /** Batches of 16 blocks of class {@code i} that thread caches took from the central stack. */
+    public long classRefills(int i) { return classRefills[checkClass(i)]; }
+
+    /** Batches of 16 blocks of class {@code i} that thread caches gave back to the central stack. */
+    public long classSpills(int i) { return classSpills[checkClass(i)]; }
+
+    public void setSys(long value) { sys = value; }
+    public void setInuse(long value) { inuse = value; }
+    public void setMallocs(long value) { mallocs = value; }
+    public void setFrees(long value) { frees = value; }
+    public void setCached(long value) { cached = value; }
+    public void setCentral(long value) { central = value; }
+    public void setReleased(long value) { released = value; }
+    public void setThreadCaches(long value) { threadCaches = value; }
+
+    /**
+     * Sets the number of size classes and clears their rows. Grows the arrays only the first time a
+     * snapshot sees this many classes, so a reused snapshot is filled without allocating.
+     */
+    public void resetClasses(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("class count " + count + " is negative");
+        }
+        if (classSize.length < count) {
+            classSize = new long[count];
+            classMallocs = new long[count];
+            classFrees = new long[count];
+            classRefills = new long[count];
+            classSpills = new long[count];
+        }
+        classCount = count;
+        Arrays.fill(classSize, 0, count, 0);
+        Arrays.fill(classMallocs, 0, count, 0);
+        Arrays.fill(classFrees, 0, count, 0);
+        Arrays.fill(classRefills, 0, count, 0);
+        Arrays.fill(classSpills, 0, count, 0);
+    }
+
+    /** Sets one class row; {@link #resetClasses(int)} must have made room for it. */
+    public void setClass(int i, long size, long mallocs, long frees, long refills, long spills) {
+        checkClass(i);
+        classSize[i] = size;
+        classMallocs[i] = mallocs;
+        classFrees[i] = frees;
+        classRefills[i] = refills;
+        classSpills[i] = spills;
+    }
+
+    private int checkClass(int i) {
+        if (i < 0 || i >= classCount) {
+            throw new IndexOutOfBoundsException("size class " + i + " is outside 0.." + (classCount - 1));
+        }
+        return i;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (!(other instanceof MemStats that)) {
+            return false;
+        }
+        if (sys != that.sys || inuse != that.inuse || mallocs != that.mallocs || frees != that.frees
+                || cached != that.cached || central != that.central || released != that.released
+                || threadCaches != that.threadCaches || classCount != that.classCount) {
+            return false;
+        }
+        return Arrays.equals(classSize, 0, classCount, that.classSize, 0, classCount)
+                && Arrays.equals(classMallocs, 0, classCount, that.classMallocs, 0, classCount)
+                && Arrays.equals(classFrees, 0, classCount, that.classFrees, 0, classCount)
+                && Arrays.equals(classRefills, 0, classCount, that.classRefills, 0, classCount)
+                && Arrays.equals(classSpills, 0, classCount, that.classSpills, 0, classCount);
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(sys) * 31 + Long.hashCode(inuse) * 17 + Long.hashCode(mallocs) + Long.hashCode(frees);
+    }
+
+    /** A readable table: the totals, then one row per class that has seen a block. */
+    @Override
+    public String toString() {
+        StringBuilder out = new StringBuilder(512);
+        out.append(String.format("%-14s %,16d%n", "Sys", sys));
+        out.append(String.format("%-14s %,16d%n", "Inuse", inuse));
+        out.append(String.format("%-14s %,16d%n", "Cached", cached));
+        out.append(String.format("%-14s %,16d%n", "Central", central));
+        out.append(String.format("%-14s %,16d%n", "Released", released));
+        out.append(String.format("%-14s %,16d%n", "Mallocs", mallocs));
+        out.append(String.format("%-14s %,16d%n", "Frees", frees));
+        out.append(String.format("%-14s %,16d%n", "ThreadCaches", threadCaches));
+        out.append(String.format("%10s %14s %14s %10s %10s%n", "class", "mallocs", "frees", "refills", "spills"));
+        for (int i = 0; i < classCount; i++) {
+            if (classMallocs[i] != 0 || classFrees[i] != 0 || classRefills[i] != 0 || classSpills[i] != 0) {
+                out.append(String.format("%10d %,14d %,14d %,10d %,10d%n",
+                        classSize[i], classMallocs[i], classFrees[i], classRefills[i], classSpills[i]));
+            }
+        }
+        return out.toString();
+    }
+}
