@@ -1,6 +1,7 @@
 package io.segpool.stats;
 
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * A snapshot of an allocator's memory, filled in place by {@code readMemStats(MemStats)} without
@@ -149,18 +150,18 @@ public final class MemStats {
     @Override
     public String toString() {
         StringBuilder out = new StringBuilder(512);
-        out.append(String.format("%-14s %,16d%n", "Sys", sys));
-        out.append(String.format("%-14s %,16d%n", "Inuse", inuse));
-        out.append(String.format("%-14s %,16d%n", "Cached", cached));
-        out.append(String.format("%-14s %,16d%n", "Central", central));
-        out.append(String.format("%-14s %,16d%n", "Released", released));
-        out.append(String.format("%-14s %,16d%n", "Mallocs", mallocs));
-        out.append(String.format("%-14s %,16d%n", "Frees", frees));
-        out.append(String.format("%-14s %,16d%n", "ThreadCaches", threadCaches));
-        out.append(String.format("%10s %14s %14s %10s %10s%n", "class", "mallocs", "frees", "refills", "spills"));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Sys", sys));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Inuse", inuse));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Cached", cached));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Central", central));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Released", released));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Mallocs", mallocs));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Frees", frees));
+        out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "ThreadCaches", threadCaches));
+        out.append(String.format(Locale.ROOT, "%10s %14s %14s %10s %10s%n", "class", "mallocs", "frees", "refills", "spills"));
         for (int i = 0; i < classCount; i++) {
             if (classMallocs[i] != 0 || classFrees[i] != 0 || classRefills[i] != 0 || classSpills[i] != 0) {
-                out.append(String.format("%10d %,14d %,14d %,10d %,10d%n",
+                out.append(String.format(Locale.ROOT, "%10d %,14d %,14d %,10d %,10d%n",
                         classSize[i], classMallocs[i], classFrees[i], classRefills[i], classSpills[i]));
             }
         }

@@ -1,0 +1,130 @@
+package io.segpool.allocator;
+
+import io.segpool.stats.MemStats;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ThreadLifecycleTest {
+
+    @Test
+    void endedPlatformThreadsStrandNothingAndSysReturnsToItsFloor() throws Exception {
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            MemStats before = TestSupport.stats(allocator);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 1000; t++) {
+                int seed = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    MemorySegment[] blocks = new MemorySegment[40];
+                    for (int i = 0; i < blocks.length; i++) {
+                        blocks[i] = allocator.allocate(16L << (seed + i) % 12);
+                    }
+                    for (MemorySegment block : blocks) {
+                        allocator.free(block);
+                    }
+                }));
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            MemStats beforeTrim = TestSupport.stats(allocator);
+            TestSupport.assertConserved(beforeTrim);
+            assertEquals(0, beforeTrim.cached(), "readMemStats reclaimed every ended thread's cache\n" + beforeTrim);
+            assertEquals(0, beforeTrim.threadCaches(), "no cache of an ended thread is left\n" + beforeTrim);
+
+            allocator.trim();
+            MemStats after = TestSupport.stats(allocator);
+            assertEquals(before.sys(), after.sys(), "Sys back to its floor\n" + after);
+            assertEquals(0, after.central());
+            assertEquals(1000L * 40, after.mallocs());
+            TestSupport.assertConserved(after);
+        }
+    }
+
+    @Test
+    void aThreadsCachedBlocksGoCentralOnTheNextSlowPathOfAnotherThread() throws Exception {
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            int cls = SizeClasses.classOf(64);
+            Thread shortLived = Thread.ofPlatform().start(() -> allocator.free(allocator.allocate(64)));
+            shortLived.join();
+            // A new thread registers, so its first refill scans and reclaims the ended thread's ring.
+            Thread next = Thread.ofPlatform().start(() -> allocator.allocate(128));
+            next.join();
+            assertEquals(CentralStack.BATCH, allocator.central(cls).blockCount(),
+                    "the ended thread's 16 blocks are back on the central stack");
+        }
+    }
+
+    @Test
+    void aMillionVirtualThreadsShareABoundedSetOfCaches() throws Exception {
+        int threads = 100_000;
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            AtomicInteger done = new AtomicInteger();
+            List<Thread> started = new ArrayList<>(threads);
+            for (int t = 0; t < threads; t++) {
+                long size = 16L << (t % 10);
+                started.add(Thread.ofVirtual().start(() -> {
+                    MemorySegment block = allocator.allocate(size);
+                    block.fill((byte) 1);
+                    Thread.yield();
+                    allocator.free(block);
+                    done.incrementAndGet();
+                }));
+            }
+            for (Thread thread : started) {
+                thread.join();
+            }
+            MemStats stats = TestSupport.stats(allocator);
+            int bound = 2 * Runtime.getRuntime().availableProcessors();
+            System.out.printf("virtual threads: %,d ran, %d thread caches (bound %d)%n", done.get(),
+                    stats.threadCaches(), bound);
+            assertEquals(threads, done.get());
+            assertTrue(stats.threadCaches() <= bound, stats.threadCaches() + " caches for virtual threads\n" + stats);
+            assertEquals(0, stats.inuse());
+            assertEquals(threads, stats.mallocs());
+            TestSupport.assertConserved(stats);
+        }
+    }
+
+    @Test
+    void virtualThreadsCannotHoldACache() throws Exception {
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            Throwable[] thrown = new Throwable[1];
+            Thread.ofVirtual().start(() -> thrown[0] = catching(allocator::threadCache)).join();
+            assertTrue(thrown[0] instanceof IllegalStateException, String.valueOf(thrown[0]));
+            assertTrue(thrown[0].getMessage().contains("virtual"), thrown[0].getMessage());
+        }
+    }
+
+    @Test
+    void aHeldCacheRefusesAnyThreadButItsOwner() throws Exception {
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            ThreadCache mine = allocator.threadCache();
+            MemorySegment block = mine.allocate(64);
+            MemStats before = TestSupport.stats(allocator);
+            Throwable[] thrown = new Throwable[1];
+            Thread.ofPlatform().start(() -> thrown[0] = catching(() -> mine.free(block))).join();
+            assertTrue(thrown[0] instanceof IllegalStateException, String.valueOf(thrown[0]));
+            assertTrue(thrown[0].getMessage().contains("belongs to the thread"), thrown[0].getMessage());
+            assertEquals(before, TestSupport.stats(allocator));
+            mine.free(block);
+            assertThrows(IllegalStateException.class, () -> mine.free(block), "and then it is a double free");
+        }
+    }
+
+    private static Throwable catching(Runnable action) {
+        try {
+            action.run();
+            return null;
+        } catch (Throwable e) {
+            return e;
+        }
+    }
+}
