@@ -1,0 +1,48 @@
+package io.segpool.allocator;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Run in a forked JVM by {@link StaleAccessForkedTest}: touches blocks whose memory went back to
+ * the OS (by trim, by a large free, by close). Reading an unmapped address kills the JVM with
+ * SIGSEGV, so this process exiting 0 with every line printed is the proof that segpool turns a
+ * stale access into an exception.
+ */
+public final class StaleAccessMain {
+
+    private StaleAccessMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        NativeAllocator allocator = NativeAllocator.create();
+        MemorySegment[] small = new MemorySegment[1];
+        Thread thread = Thread.ofPlatform().start(() -> {
+            small[0] = allocator.allocate(8192);
+            small[0].set(ValueLayout.JAVA_LONG, 0, 42);
+            allocator.free(small[0]);
+        });
+        thread.join();
+        long trimmed = allocator.trim();
+        expectRefused("trimmed block", trimmed, () -> small[0].get(ValueLayout.JAVA_LONG, 0));
+
+        MemorySegment large = allocator.allocate(4 << 20);
+        large.set(ValueLayout.JAVA_LONG, 0, 42);
+        allocator.free(large);
+        expectRefused("freed large block", large.byteSize(), () -> large.set(ValueLayout.JAVA_LONG, 8, 7));
+
+        MemorySegment live = allocator.allocate(64);
+        allocator.close();
+        expectRefused("block of a closed allocator", 64, () -> live.get(ValueLayout.JAVA_LONG, 0));
+        System.out.println("STALE-ACCESS-SURVIVED");
+    }
+
+    private static void expectRefused(String what, long bytes, Runnable access) {
+        try {
+            access.run();
+            throw new AssertionError(what + ": a stale access was not refused");
+        } catch (IllegalStateException expected) {
+            System.out.println("refused " + what + " (" + bytes + " bytes unmapped): " + expected.getMessage());
+        }
+    }
+}
