@@ -68,7 +68,10 @@ class CrossThreadFreeTest {
         }
     }
 
-    /** A bounded single-producer single-consumer queue of longs that spins (no sleeps) when full or empty. */
+    /**
+     * A bounded single-producer single-consumer queue of longs. When full or empty it spins, then
+     * yields its core (no sleeps): on a 2-core machine a pure spinner can starve its peer.
+     */
     static final class SpscLongQueue {
         private final AtomicLongArray slots;
         private final int mask;
@@ -82,8 +85,8 @@ class CrossThreadFreeTest {
 
         void put(long value) {
             long t = tail.get();
-            while (t - head.get() == slots.length()) {
-                Thread.onSpinWait();
+            for (int spins = 0; t - head.get() == slots.length(); spins++) {
+                backOff(spins);
             }
             slots.setPlain((int) t & mask, value);
             tail.lazySet(t + 1);
@@ -91,12 +94,20 @@ class CrossThreadFreeTest {
 
         long take() {
             long h = head.get();
-            while (tail.get() == h) {
-                Thread.onSpinWait();
+            for (int spins = 0; tail.get() == h; spins++) {
+                backOff(spins);
             }
             long value = slots.getPlain((int) h & mask);
             head.lazySet(h + 1);
             return value;
+        }
+
+        private static void backOff(int spins) {
+            if (spins < 100) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
         }
     }
 }
