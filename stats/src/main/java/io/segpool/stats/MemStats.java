@@ -25,6 +25,10 @@ public final class MemStats {
     private long central;
     private long released;
     private long threadCaches;
+    private long stackSys;
+    private long stackInuse;
+    private long deferSys;
+    private long deferInuse;
 
     private int classCount;
     private long[] classSize = new long[0];
@@ -57,6 +61,21 @@ public final class MemStats {
     /** Thread caches alive now: one per platform thread that allocated, plus the shared virtual-thread caches. */
     public long threadCaches() { return threadCaches; }
 
+    /**
+     * Bytes obtained from the OS for stack segments, free ones in caches and central stacks included
+     * (Go's {@code StackSys}). Filled by a stack pool; 0 otherwise.
+     */
+    public long stackSys() { return stackSys; }
+
+    /** Bytes of stack segments handed out and not yet returned (Go's {@code StackInuse}). */
+    public long stackInuse() { return stackInuse; }
+
+    /** Bytes obtained from the OS for defer blocks, free ones included. Filled by a defer pool; 0 otherwise. */
+    public long deferSys() { return deferSys; }
+
+    /** Bytes of defer blocks holding a pending deferred action. */
+    public long deferInuse() { return deferInuse; }
+
     /** Number of size classes in {@link #classSize(int)} and its siblings. */
     public int classCount() { return classCount; }
 
@@ -83,6 +102,10 @@ public final class MemStats {
     public void setCentral(long value) { central = value; }
     public void setReleased(long value) { released = value; }
     public void setThreadCaches(long value) { threadCaches = value; }
+    public void setStackSys(long value) { stackSys = value; }
+    public void setStackInuse(long value) { stackInuse = value; }
+    public void setDeferSys(long value) { deferSys = value; }
+    public void setDeferInuse(long value) { deferInuse = value; }
 
     /**
      * Sets the number of size classes and clears their rows. Grows the arrays only the first time a
@@ -131,7 +154,9 @@ public final class MemStats {
         }
         if (sys != that.sys || inuse != that.inuse || mallocs != that.mallocs || frees != that.frees
                 || cached != that.cached || central != that.central || released != that.released
-                || threadCaches != that.threadCaches || classCount != that.classCount) {
+                || threadCaches != that.threadCaches || classCount != that.classCount
+                || stackSys != that.stackSys || stackInuse != that.stackInuse
+                || deferSys != that.deferSys || deferInuse != that.deferInuse) {
             return false;
         }
         return Arrays.equals(classSize, 0, classCount, that.classSize, 0, classCount)
@@ -158,6 +183,14 @@ public final class MemStats {
         out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Mallocs", mallocs));
         out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "Frees", frees));
         out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "ThreadCaches", threadCaches));
+        if (stackSys != 0 || stackInuse != 0) {
+            out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "StackSys", stackSys));
+            out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "StackInuse", stackInuse));
+        }
+        if (deferSys != 0 || deferInuse != 0) {
+            out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "DeferSys", deferSys));
+            out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "DeferInuse", deferInuse));
+        }
         out.append(String.format(Locale.ROOT, "%10s %14s %14s %10s %10s%n", "class", "mallocs", "frees", "refills", "spills"));
         for (int i = 0; i < classCount; i++) {
             if (classMallocs[i] != 0 || classFrees[i] != 0 || classRefills[i] != 0 || classSpills[i] != 0) {
