@@ -23,6 +23,8 @@ final class Chunk {
     /** For a large chunk, the size its one block was allocated with; 0 otherwise. */
     final long largeSize;
     final MemorySegment memory;
+    /** The scope of {@link #memory} and of every segment handed out from this chunk. */
+    final MemorySegment.Scope scope;
     private final Arena arena;
     private final long divisionMagic;
 
@@ -54,6 +56,7 @@ final class Chunk {
         this.divisionMagic = sizeClass == LARGE ? 0 : SizeClasses.divisionMagic(sizeClass);
         this.arena = Arena.ofShared();
         this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> OsMemory.unmap(base, length));
+        this.scope = memory.scope();
         this.requested = tracked && sizeClass != LARGE ? new int[blockCount] : null;
     }
 
@@ -91,10 +94,6 @@ final class Chunk {
 
     void markFree(int index) {
         requested[index] = 0;
-    }
-
-    boolean isLive() {
-        return memory.scope().isAlive();
     }
 
     /** The segment a caller gets: exactly {@code size} bytes at {@code address}, in this chunk's scope. */

@@ -172,8 +172,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (size < 0 || size > SizeClasses.MAX_SIZE) {
             return allocateLarge(size, 1);
         }
-        long address = take(cache, SizeClasses.classOf(size), size);
-        return ChunkMap.lookup(address).slice(address, size);
+        return slice(cache, SizeClasses.classOf(size), size);
     }
 
     MemorySegment allocate(ThreadCache cache, long size, long alignment) {
@@ -182,8 +181,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (sizeClass < 0) {
             return allocateLarge(size, alignment);
         }
-        long address = take(cache, sizeClass, size);
-        return ChunkMap.lookup(address).slice(address, size);
+        return slice(cache, sizeClass, size);
+    }
+
+    private MemorySegment slice(ThreadCache cache, int sizeClass, long size) {
+        long address = cache.ring(sizeClass).take();
+        Chunk chunk = ChunkMap.lookup(address);
+        if (chunk.tracked()) {
+            chunk.markHandedOut(chunk.blockIndex(address), size);
+        }
+        return chunk.slice(address, size);
     }
 
     long allocateAddress(ThreadCache cache, long size) {
@@ -214,7 +221,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (chunk == null || chunk.owner != this) {
             throw Refusals.notFromHere(this, address, size, segment, chunk);
         }
-        if (config.checkFrees() && !segment.scope().equals(chunk.memory.scope())) {
+        if (chunk.tracked() && !segment.scope().equals(chunk.scope)) {
             throw Refusals.foreignScope(address, size, chunk);
         }
         release(cache, chunk, address, size);
