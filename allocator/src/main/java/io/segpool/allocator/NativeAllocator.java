@@ -35,6 +35,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final long MAX_BLOCK = 1L << 46;
     /** The largest alignment accepted (1 GiB). */
     public static final long MAX_ALIGNMENT = 1L << 30;
+    /** Free blocks one thread keeps per size class, at most (seed 003's stack cache size). */
+    public static final int RING_CAPACITY = RingCache.CAPACITY;
+    /** Blocks a ring takes from or gives to its central stack at once: half its capacity. */
+    public static final int BATCH = CentralStack.BATCH;
 
     private final AllocatorConfig config;
     private final ChunkSource source;
@@ -378,6 +382,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             closed = true;
         }
         source.releaseAll();
+    }
+
+    /** False once {@link #close()} has begun. */
+    public boolean isOpen() {
+        return !closed;
     }
 
     void checkOpen() {

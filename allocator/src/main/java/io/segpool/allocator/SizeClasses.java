@@ -116,7 +116,7 @@ public final class SizeClasses {
      * a chunk length that is a multiple of the chunk alignment and at least one alignment unit, so
      * that chunks tile the address map without gaps and no byte of a chunk is outside a block.
      */
-    static int blocksPerChunk(int index) {
+    public static int blocksPerChunk(int index) {
         long size = SIZES[index];
         long blocks = CentralStack.BATCH;
         while ((blocks * size) % ChunkSource.CHUNK_ALIGNMENT != 0) {

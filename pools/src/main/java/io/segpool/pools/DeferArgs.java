@@ -1,0 +1,84 @@
+package io.segpool.pools;
+
+import io.segpool.allocator.NativeAllocator;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The argument bytes of the defer being run, read in place from its block. One instance per
+ * {@link DeferScope}, re-pointed at each block (a flyweight), so running a defer makes no garbage.
+ * Valid only during {@link DeferHandler#run}: afterwards every read throws.
+ */
+public final class DeferArgs {
+
+    private final NativeAllocator allocator;
+    /** Address of the first argument byte, 0 when not bound to a running defer. */
+    private long address;
+    private int size;
+    /** The first 8 argument bytes, read with the header: the fast path of a one-word defer. */
+    private long word;
+
+    DeferArgs(NativeAllocator allocator) {
+        this.allocator = allocator;
+    }
+
+    void bind(long address, int size, long word) {
+        this.address = address;
+        this.size = size;
+        this.word = word;
+    }
+
+    void unbind() {
+        address = 0;
+        size = 0;
+        word = 0;
+    }
+
+    /** Argument bytes deferred. */
+    public int size() {
+        checkBound();
+        return size;
+    }
+
+    /** The 8-byte argument of {@link DeferScope#defer(int, long)}; 0 if fewer than 8 bytes were deferred. */
+    public long word() {
+        checkBound();
+        return word;
+    }
+
+    public long getLong(long offset) {
+        check(offset, Long.BYTES);
+        return allocator.segment(address + offset, Long.BYTES).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+    }
+
+    public int getInt(long offset) {
+        check(offset, Integer.BYTES);
+        return allocator.segment(address + offset, Integer.BYTES).get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+    }
+
+    public byte getByte(long offset) {
+        check(offset, 1);
+        return allocator.segment(address + offset, 1).get(ValueLayout.JAVA_BYTE, 0);
+    }
+
+    /** Copies all argument bytes to the start of {@code target}. */
+    public void copyTo(MemorySegment target) {
+        checkBound();
+        MemorySegment.copy(allocator.segment(address, size), 0, target, 0, size);
+    }
+
+    private void check(long offset, int bytes) {
+        checkBound();
+        if (offset < 0 || offset > size - bytes) {
+            throw new IndexOutOfBoundsException("offset " + offset + " with " + bytes + " bytes is outside the "
+                    + size + " argument bytes");
+        }
+    }
+
+    private void checkBound() {
+        if (address == 0) {
+            throw new IllegalStateException("DeferArgs are readable only while their handler runs");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.segpool.pools;
+
+import io.segpool.allocator.SizeClasses;
+
+/**
+ * The layout of a defer block and its size classes (seed 000). A block is a 40-byte header
+ * followed by the argument bytes rounded up to 8:
+ *
+ * <pre>
+ *   0  next      address of the block deferred before this one in the same scope, or 0
+ *   8  handler   int: the handler's id
+ *  12  argSize   int: argument bytes
+ *  16  scope     the serial of the scope that owns the block
+ *  24  index     the block's position in its scope's chain, 0 for the oldest
+ *  32  check     a check word over address, scope and index: a block that fails it was corrupted
+ *  40  arguments
+ * </pre>
+ *
+ * Argument sizes up to {@link #MAX_POOLED_ARGS} fall into {@link #CLASSES} defer classes,
+ * {@code (argSize + 7) >> 4}: 8, 24, 40, 56 and 72 bytes. With a 40-byte header every size of a
+ * class lands in the same allocator size class (48, 64, 80, 96, 112 bytes), so a block freed by
+ * one defer is a perfect fit for the next of its class. {@link #checkClassMapping(long)} proves it
+ * when this class loads and fails loudly if a change to the header or the size classes breaks it.
+ */
+final class DeferBlocks {
+
+    static final long NEXT = 0;
+    static final long HANDLER = 8;
+    static final long ARG_SIZE = 12;
+    static final long SCOPE = 16;
+    static final long INDEX = 24;
+    static final long CHECK = 32;
+    static final long HEADER = 40;
+
+    static final int CLASSES = 5;
+    static final int MAX_POOLED_ARGS = 72;
+    /** The largest argument a defer copies. */
+    static final long MAX_ARGS = 64 * 1024;
+
+    /** Bytes of a block of each defer class: the allocator class every argument size of it maps to. */
+    static final long[] CLASS_BLOCK_SIZE = checkClassMapping(HEADER);
+
+    private static final long CHECK_SALT = 0x5E6D_EFE7_B10C_C0DEL;
+
+    private DeferBlocks() {
+    }
+
+    static int deferClass(long argSize) {
+        return (int) ((argSize + 7) >> 4);
+    }
+
+    static long totalSize(long header, long argSize) {
+        return header + ((argSize + 7) & -8L);
+    }
+
+    /** Bytes to allocate for a defer with {@code argSize} argument bytes. */
+    static long blockSize(long argSize) {
+        return argSize <= MAX_POOLED_ARGS ? CLASS_BLOCK_SIZE[deferClass(argSize)] : totalSize(HEADER, argSize);
+    }
+
+    static long checkWord(long address, long scope, long index) {
+        return (address ^ CHECK_SALT) * 31 + scope * 17 + index;
+    }
+
+    /**
+     * Seed 000's {@code testdefersizes}: every argument size of a defer class must map to one
+     * allocator size class. Returns each class's block size; throws {@link IllegalStateException}
+     * naming the first argument size that breaks the rule.
+     */
+    static long[] checkClassMapping(long header) {
+        int[] allocatorClass = new int[CLASSES];
+        java.util.Arrays.fill(allocatorClass, -1);
+        for (int argSize = 0; deferClass(argSize) < CLASSES; argSize++) {
+            int deferClass = deferClass(argSize);
+            long total = totalSize(header, argSize);
+            int sizeClass = SizeClasses.classOf(total);
+            if (sizeClass < 0) {
+                throw new IllegalStateException("bad defer size class: arg size " + argSize + " needs a block of "
+                        + total + " bytes, beyond every allocator size class");
+            }
+            if (allocatorClass[deferClass] < 0) {
+                allocatorClass[deferClass] = sizeClass;
+            } else if (allocatorClass[deferClass] != sizeClass) {
+                throw new IllegalStateException("bad defer size class: with a " + header + "-byte header, arg size "
+                        + argSize + " (defer class " + deferClass + ") needs " + total
+                        + " bytes, allocator class " + SizeClasses.size(sizeClass)
+                        + " B, but smaller args of the same defer class map to allocator class "
+                        + SizeClasses.size(allocatorClass[deferClass]) + " B");
+            }
+        }
+        long[] sizes = new long[CLASSES];
+        for (int c = 0; c < CLASSES; c++) {
+            sizes[c] = SizeClasses.size(allocatorClass[c]);
+        }
+        return sizes;
+    }
+}

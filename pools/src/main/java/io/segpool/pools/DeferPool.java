@@ -1,0 +1,95 @@
+package io.segpool.pools;
+
+import io.segpool.allocator.AllocatorConfig;
+import io.segpool.allocator.NativeAllocator;
+import io.segpool.stats.MemStats;
+
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Defer blocks for {@link DeferScope}s: Go's per-P defer pool (seeds 000 and 001) over the FFM
+ * API. Blocks of the five pooled classes (arguments up to 72 bytes) come through the allocator's
+ * per-thread 32-slot rings, which trade 16-block batches with a global stack, so a thread that
+ * only frees blocks others allocated keeps at most 32 of a class: the bound seed 001 added.
+ * Larger defers take a block of their exact size from the same allocator.
+ *
+ * <p>Blocks never leave the pool's scopes, so the allocator runs without free checks; every block
+ * goes back zeroed, so no argument byte of one owner is seen by the next.
+ */
+public final class DeferPool implements AutoCloseable {
+
+    private final NativeAllocator allocator;
+    private final PoolStats ownStats;
+    /** Registered handlers by id; replaced whole under this, read racily (a published array). */
+    private volatile DeferHandler[] handlers = new DeferHandler[0];
+    /** Serials that tell one scope's blocks from another's. */
+    private final AtomicLong nextScopeSerial = new AtomicLong(1);
+
+    private DeferPool() {
+        // Loading DeferBlocks runs the start-up class check: a broken mapping fails here, loudly.
+        Objects.requireNonNull(DeferBlocks.CLASS_BLOCK_SIZE);
+        this.allocator = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
+        this.ownStats = new PoolStats(allocator, PoolStats.Kind.DEFER);
+    }
+
+    public static DeferPool create() {
+        return new DeferPool();
+    }
+
+    /** Registers a handler once; defers name it by the returned id. */
+    public synchronized int register(DeferHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        DeferHandler[] next = Arrays.copyOf(handlers, handlers.length + 1);
+        next[handlers.length] = handler;
+        handlers = next;
+        return handlers.length - 1;
+    }
+
+    /** A scope for the calling thread; only that thread may use it, until it moves it. */
+    public DeferScope newScope() {
+        if (!allocator.isOpen()) {
+            throw new IllegalStateException("this DeferPool is closed");
+        }
+        return new DeferScope(this, allocator, nextScopeSerial.getAndIncrement());
+    }
+
+    DeferHandler handler(int id) {
+        DeferHandler[] current = handlers;
+        if (id < 0 || id >= current.length) {
+            throw new IllegalArgumentException("handler id " + id + " is not registered: ids run from 0 to "
+                    + (current.length - 1));
+        }
+        return current[id];
+    }
+
+    /**
+     * Fills {@code DeferSys} (bytes this pool obtained from the OS, cached blocks included) and
+     * {@code DeferInuse} (bytes of blocks holding pending defers). Leaves every other field as it is.
+     */
+    public void readMemStats(MemStats stats) {
+        ownStats.read(stats);
+    }
+
+    /** The full figures of the pool's own allocator: {@code Sys} here is {@code DeferSys}. */
+    public void readAllocatorStats(MemStats stats) {
+        allocator.readMemStats(stats);
+    }
+
+    /** Gives back to the OS every chunk of blocks that is wholly free; returns the bytes. */
+    public long trim() {
+        return allocator.trim();
+    }
+
+    /** The pool's own allocator; for tests in this package. */
+    NativeAllocator allocator() {
+        return allocator;
+    }
+
+    /** Gives all memory back to the OS; scopes of this pool refuse every call afterwards. */
+    @Override
+    public void close() {
+        allocator.close();
+    }
+}

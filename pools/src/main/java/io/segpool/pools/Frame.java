@@ -1,0 +1,63 @@
+package io.segpool.pools;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+
+/**
+ * One open frame of a {@link SegmentedStack}: allocations bump inside the stack's current segment
+ * and all of them end when the frame closes. Use with try-with-resources:
+ *
+ * <pre>{@code
+ * try (Frame frame = stack.push()) {
+ *     MemorySegment buffer = frame.allocate(1024);
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Segments from a frame are not zeroed. Only the innermost open frame may allocate or close;
+ * a closed frame refuses every call. Only the stack's thread may use it.
+ */
+public final class Frame implements SegmentAllocator, AutoCloseable {
+
+    private final SegmentedStack stack;
+    private final long token;
+
+    Frame(SegmentedStack stack, long token) {
+        this.stack = stack;
+        this.token = token;
+    }
+
+    /** {@code size} bytes, 16-byte aligned, valid until this frame closes. */
+    @Override
+    public MemorySegment allocate(long size) {
+        return allocate(size, SegmentedStack.DEFAULT_ALIGNMENT);
+    }
+
+    /** {@code size} bytes on an {@code alignment} boundary, valid until this frame closes. */
+    @Override
+    public MemorySegment allocate(long size, long alignment) {
+        long address = stack.allocateAddress(token, size, alignment);
+        return stack.segment(address, size);
+    }
+
+    /** The address of {@code size} fresh bytes, with no segment object: for the tightest loops. */
+    public long allocateAddress(long size) {
+        return stack.allocateAddress(token, size, SegmentedStack.DEFAULT_ALIGNMENT);
+    }
+
+    /** True until this frame closes (or its stack does). */
+    public boolean isOpen() {
+        return stack.isOpen(token);
+    }
+
+    /** Depth of this frame in its stack, 1 for the outermost. */
+    public int depth() {
+        return (int) (token & SegmentedStack.MAX_DEPTH);
+    }
+
+    /** Rewinds the stack to where this frame began; emptied segments go back to the pool. */
+    @Override
+    public void close() {
+        stack.pop(token);
+    }
+}

@@ -1,0 +1,111 @@
+package io.segpool.pools;
+
+import io.segpool.allocator.AllocatorConfig;
+import io.segpool.allocator.NativeAllocator;
+import io.segpool.allocator.SizeClasses;
+import io.segpool.stats.MemStats;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A pool of fixed-size, page-aligned stack segments: Go's stack pool (seeds 002 and 003) over the
+ * FFM API. Segments come through the same per-thread 32-slot rings and 16-block batches as every
+ * segpool block, from an allocator of the pool's own, so that {@code StackSys} counts exactly the
+ * memory obtained for stacks.
+ *
+ * <p>Most users never touch a segment: they open a {@link SegmentedStack} with {@link #newStack()}
+ * and push {@link Frame}s on it.
+ */
+public final class StackPool implements AutoCloseable {
+
+    /** The default segment size, Go's starting stack size. */
+    public static final long DEFAULT_SEGMENT_SIZE = 8 * 1024;
+    /** The smallest segment size: one page. */
+    public static final long MIN_SEGMENT_SIZE = 4 * 1024;
+    /** The largest segment size: the allocator's largest size class. */
+    public static final long MAX_SEGMENT_SIZE = SizeClasses.MAX_SIZE;
+    /** Every segment starts on a boundary of this many bytes. */
+    public static final long PAGE = 4 * 1024;
+
+    private final NativeAllocator allocator;
+    private final long segmentSize;
+    private final PoolStats ownStats;
+
+    private StackPool(long segmentSize) {
+        this.segmentSize = segmentSize;
+        this.allocator = NativeAllocator.create(AllocatorConfig.defaults());
+        this.ownStats = new PoolStats(allocator, PoolStats.Kind.STACK);
+    }
+
+    /** A pool of {@link #DEFAULT_SEGMENT_SIZE} segments. */
+    public static StackPool create() {
+        return create(DEFAULT_SEGMENT_SIZE);
+    }
+
+    /**
+     * A pool of {@code segmentSize} segments: a power of two from {@link #MIN_SEGMENT_SIZE} to
+     * {@link #MAX_SEGMENT_SIZE}. Powers of two are size classes of the allocator, carved from
+     * 64 KiB-aligned chunks, so every segment is page-aligned without padding.
+     */
+    public static StackPool create(long segmentSize) {
+        if (segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE
+                || Long.bitCount(segmentSize) != 1) {
+            throw new IllegalArgumentException("segment size " + segmentSize + " must be a power of two from "
+                    + MIN_SEGMENT_SIZE + " to " + MAX_SEGMENT_SIZE);
+        }
+        if (SizeClasses.size(SizeClasses.classOf(segmentSize)) != segmentSize) {
+            throw new IllegalStateException("bad stack class: segment size " + segmentSize
+                    + " is not a size class of the allocator");
+        }
+        return new StackPool(segmentSize);
+    }
+
+    public long segmentSize() {
+        return segmentSize;
+    }
+
+    /** A stack for the calling thread; only that thread may use it. */
+    public SegmentedStack newStack() {
+        return new SegmentedStack(this, allocator);
+    }
+
+    /** One segment, page-aligned, not zeroed, in its chunk's scope. */
+    public MemorySegment allocate() {
+        return allocator.allocate(segmentSize);
+    }
+
+    /** Gives back a segment from {@link #allocate()}; anything else is refused. */
+    public void free(MemorySegment segment) {
+        if (segment.byteSize() != segmentSize) {
+            throw new IllegalArgumentException("a stack segment is " + segmentSize + " bytes; this segment is "
+                    + segment.byteSize() + " bytes, so it is not one of this pool's");
+        }
+        allocator.free(segment);
+    }
+
+    /**
+     * Fills {@code StackSys} (bytes this pool obtained from the OS, cached segments included) and
+     * {@code StackInuse} (bytes of segments and large frame blocks handed out), with Go's meaning.
+     * Leaves every other field as it is, so one {@link MemStats} can gather an allocator's figures
+     * and its pools'.
+     */
+    public void readMemStats(MemStats stats) {
+        ownStats.read(stats);
+    }
+
+    /** The full figures of the pool's own allocator: {@code Sys} here is {@code StackSys}. */
+    public void readAllocatorStats(MemStats stats) {
+        allocator.readMemStats(stats);
+    }
+
+    /** Gives back to the OS every chunk of segments that is wholly free; returns the bytes. */
+    public long trim() {
+        return allocator.trim();
+    }
+
+    /** Gives all memory back to the OS; every stack and segment of this pool turns invalid. */
+    @Override
+    public void close() {
+        allocator.close();
+    }
+}
