@@ -45,6 +45,14 @@ public final class DeferScope implements AutoCloseable {
     /** Address of the newest pending block, 0 when none. */
     private long head;
     private int pending;
+    /** Views of the pending blocks, oldest first: running one needs no map lookup. */
+    private MemorySegment[] blocks = new MemorySegment[8];
+    /**
+     * One zeroed, freed block per pooled defer class, kept for this scope's next defer of the
+     * class, so a steady defer-and-run loop does not touch the allocator at all. Counted in
+     * {@code DeferInuse}; they go back to the allocator when the scope closes.
+     */
+    private final MemorySegment[] spares = new MemorySegment[DeferBlocks.CLASSES];
     private boolean closed;
 
     DeferScope(DeferPool pool, NativeAllocator allocator, long serial) {
@@ -58,14 +66,13 @@ public final class DeferScope implements AutoCloseable {
     /** Defers handler {@code handlerId} with no argument. */
     public void defer(int handlerId) {
         pool.handler(checkUsable(handlerId));
-        MemorySegment block = allocateBlock(DeferBlocks.CLASS_BLOCK_SIZE[0]);
-        link(block, handlerId, 0);
+        link(takeBlock(0), handlerId, 0);
     }
 
     /** Defers handler {@code handlerId} with one 8-byte argument, read back by {@link DeferArgs#word()}. */
     public void defer(int handlerId, long argument) {
         pool.handler(checkUsable(handlerId));
-        MemorySegment block = allocateBlock(DeferBlocks.CLASS_BLOCK_SIZE[0]);
+        MemorySegment block = takeBlock(Long.BYTES);
         block.set(ValueLayout.JAVA_LONG, DeferBlocks.HEADER, argument);
         link(block, handlerId, Long.BYTES);
     }
@@ -78,7 +85,7 @@ public final class DeferScope implements AutoCloseable {
             throw new IllegalArgumentException("defer arguments of " + size + " bytes exceed the "
                     + DeferBlocks.MAX_ARGS + "-byte limit; a defer copies its arguments");
         }
-        MemorySegment block = allocateBlock(DeferBlocks.blockSize(size));
+        MemorySegment block = takeBlock(size);
         MemorySegment.copy(arguments, 0, block, DeferBlocks.HEADER, size);
         link(block, handlerId, (int) size);
     }
@@ -109,35 +116,73 @@ public final class DeferScope implements AutoCloseable {
             runAll();
         } finally {
             closed = true;
+            freeSpares();
         }
     }
 
     /**
      * Hands this scope to {@code newOwner}, with its pending defers; from now on only that thread
-     * may use it. Blocks are freed to the cache of the thread that runs them.
+     * may use it. Blocks are freed to the cache of the thread that runs them; the scope's spare
+     * blocks go back to this thread's cache first.
      */
     public void moveTo(Thread newOwner) {
         checkUsable(0);
-        owner = java.util.Objects.requireNonNull(newOwner, "newOwner");
+        java.util.Objects.requireNonNull(newOwner, "newOwner");
+        freeSpares(); // spares belong to this thread's cache: seed 001's cross-thread flow goes through the rings
+        owner = newOwner;
         cache = null;
     }
 
     // ---- blocks -------------------------------------------------------------------------------
 
-    private MemorySegment allocateBlock(long blockSize) {
+    /** A block for {@code argSize} argument bytes: this scope's spare of the class, or a new one. */
+    private MemorySegment takeBlock(long argSize) {
+        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
+            int deferClass = DeferBlocks.deferClass(argSize);
+            MemorySegment spare = spares[deferClass];
+            if (spare != null) {
+                spares[deferClass] = null;
+                return spare;
+            }
+        }
+        long blockSize = DeferBlocks.blockSize(argSize);
         ThreadCache own = cache();
         return own != null ? own.allocate(blockSize) : allocator.allocate(blockSize);
     }
 
-    /** Zeroes a run block (seed 001: no bytes cross owners) and gives it back to this thread's cache. */
-    private void freeBlock(MemorySegment header, long address, long blockSize) {
-        MemorySegment block = blockSize == header.byteSize() ? header : allocator.segment(address, blockSize);
+    /**
+     * Zeroes a run block (seed 001: no bytes cross owners), then keeps it as its class's spare or
+     * gives it back to this thread's cache.
+     */
+    private void releaseBlock(MemorySegment block, int argSize) {
         block.fill((byte) 0);
+        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
+            int deferClass = DeferBlocks.deferClass(argSize);
+            if (spares[deferClass] == null) {
+                spares[deferClass] = block;
+                return;
+            }
+        }
+        freeBlock(block);
+    }
+
+    private void freeBlock(MemorySegment block) {
         ThreadCache own = cache();
         if (own != null) {
-            own.freeAddress(address, blockSize);
+            own.freeAddress(block.address(), block.byteSize());
         } else {
-            allocator.freeAddress(address, blockSize);
+            allocator.freeAddress(block.address(), block.byteSize());
+        }
+    }
+
+    /** Gives the spares back to the allocator. */
+    private void freeSpares() {
+        for (int c = 0; c < spares.length; c++) {
+            if (spares[c] != null) {
+                MemorySegment spare = spares[c];
+                spares[c] = null;
+                freeBlock(spare);
+            }
         }
     }
 
@@ -150,27 +195,33 @@ public final class DeferScope implements AutoCloseable {
         block.set(ValueLayout.JAVA_LONG, DeferBlocks.SCOPE, serial);
         block.set(ValueLayout.JAVA_LONG, DeferBlocks.INDEX, pending);
         block.set(ValueLayout.JAVA_LONG, DeferBlocks.CHECK, DeferBlocks.checkWord(address, serial, pending));
+        if (pending == blocks.length) {
+            blocks = java.util.Arrays.copyOf(blocks, pending * 2);
+        }
+        blocks[pending] = block;
         head = address;
         pending++;
     }
 
     private void runAll() {
         Throwable first = null;
-        while (head != 0) {
-            long address = head;
-            MemorySegment header = allocator.segment(address, DeferBlocks.HEADER + Long.BYTES);
-            int handlerId = header.get(ValueLayout.JAVA_INT, DeferBlocks.HANDLER);
-            int argSize = header.get(ValueLayout.JAVA_INT, DeferBlocks.ARG_SIZE);
+        while (pending > 0) {
             long index = pending - 1;
-            if (header.get(ValueLayout.JAVA_LONG, DeferBlocks.SCOPE) != serial
-                    || header.get(ValueLayout.JAVA_LONG, DeferBlocks.INDEX) != index
-                    || header.get(ValueLayout.JAVA_LONG, DeferBlocks.CHECK) != DeferBlocks.checkWord(address, serial, index)) {
+            MemorySegment block = blocks[(int) index];
+            long address = block.address();
+            int handlerId = block.get(ValueLayout.JAVA_INT, DeferBlocks.HANDLER);
+            int argSize = block.get(ValueLayout.JAVA_INT, DeferBlocks.ARG_SIZE);
+            if (address != head
+                    || block.get(ValueLayout.JAVA_LONG, DeferBlocks.SCOPE) != serial
+                    || block.get(ValueLayout.JAVA_LONG, DeferBlocks.INDEX) != index
+                    || block.get(ValueLayout.JAVA_LONG, DeferBlocks.CHECK) != DeferBlocks.checkWord(address, serial, index)) {
                 throw new InternalError("bad defer block at 0x" + Long.toHexString(address) + " in scope " + serial
                         + ": header does not match entry " + index);
             }
-            head = header.get(ValueLayout.JAVA_LONG, DeferBlocks.NEXT);
+            head = block.get(ValueLayout.JAVA_LONG, DeferBlocks.NEXT);
+            blocks[(int) index] = null;
             pending--;
-            long word = argSize >= Long.BYTES ? header.get(ValueLayout.JAVA_LONG, DeferBlocks.HEADER) : 0;
+            long word = argSize >= Long.BYTES ? block.get(ValueLayout.JAVA_LONG, DeferBlocks.HEADER) : 0;
             args.bind(address + DeferBlocks.HEADER, argSize, word);
             try {
                 pool.handler(handlerId).run(args);
@@ -182,7 +233,7 @@ public final class DeferScope implements AutoCloseable {
                 }
             } finally {
                 args.unbind();
-                freeBlock(header, address, DeferBlocks.blockSize(argSize));
+                releaseBlock(block, argSize);
             }
         }
         if (first instanceof RuntimeException runtime) {

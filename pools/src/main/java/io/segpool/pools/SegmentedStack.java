@@ -25,6 +25,7 @@ import java.util.Arrays;
 public final class SegmentedStack implements AutoCloseable {
 
     private static final int DEPTH_BITS = 24;
+    private static final int VIEW_CACHE = 256;
     /** The deepest a stack may grow, in frames. */
     public static final int MAX_DEPTH = (1 << DEPTH_BITS) - 1;
     /** Alignment of {@link Frame#allocate(long)}, as the allocator's. */
@@ -39,6 +40,15 @@ public final class SegmentedStack implements AutoCloseable {
 
     /** Addresses of the segments in use, bottom first. */
     private long[] segments = new long[4];
+    /**
+     * Views of recently held segments, direct-mapped by address: segments come back from the
+     * rings again and again, and a view found here is reused instead of made anew, so a frame's
+     * allocation is a slice of a held view with no map lookup and, in steady state, no garbage.
+     * An entry is trusted only if its address matches and its chunk is still mapped.
+     */
+    private final MemorySegment[] viewCache = new MemorySegment[VIEW_CACHE];
+    /** The view of {@code segments[segmentCount - 1]}. */
+    private MemorySegment current;
     private int segmentCount;
     /** Bytes used in {@code segments[segmentCount - 1]}. */
     private long top;
@@ -148,6 +158,7 @@ public final class SegmentedStack implements AutoCloseable {
                     segments = Arrays.copyOf(segments, segmentCount * 2);
                 }
                 segments[segmentCount++] = segment;
+                current = view(segment);
                 top = size;
                 return segment;
             }
@@ -168,7 +179,14 @@ public final class SegmentedStack implements AutoCloseable {
         return address;
     }
 
+    /** A view of {@code size} bytes at {@code address}, just returned by {@link #allocateAddress}. */
     MemorySegment segment(long address, long size) {
+        if (segmentCount > 0) {
+            long offset = address - current.address();
+            if (offset >= 0 && offset + size <= segmentSize) {
+                return current.asSlice(offset, size);
+            }
+        }
         return allocator.segment(address, size);
     }
 
@@ -191,11 +209,24 @@ public final class SegmentedStack implements AutoCloseable {
             bigCount--;
             allocator.freeAddress(bigAddresses[bigCount], bigSizes[bigCount]);
         }
-        while (segmentCount > keepSegments) {
-            segmentCount--;
-            giveSegment(segments[segmentCount]);
+        if (segmentCount > keepSegments) {
+            while (segmentCount > keepSegments) {
+                segmentCount--;
+                giveSegment(segments[segmentCount]);
+            }
+            current = segmentCount > 0 ? view(segments[segmentCount - 1]) : null;
         }
         top = keepTop;
+    }
+
+    private MemorySegment view(long segment) {
+        int slot = (int) (segment / segmentSize) & (VIEW_CACHE - 1);
+        MemorySegment view = viewCache[slot];
+        if (view == null || view.address() != segment || !view.scope().isAlive()) {
+            view = allocator.segment(segment, segmentSize);
+            viewCache[slot] = view;
+        }
+        return view;
     }
 
     private long takeSegment() {

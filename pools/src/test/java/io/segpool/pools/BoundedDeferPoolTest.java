@@ -69,6 +69,9 @@ class BoundedDeferPoolTest {
             }
             consumer.join();
             assertNull(failure.get());
+            for (int i = 0; i < SCOPES; i++) {
+                toProducer.take().close();
+            }
             assertEquals(DEFERS * (DEFERS - 1) / 2, sum[0], "every defer ran once with its own argument");
 
             pool.readMemStats(stats);
