@@ -1,0 +1,41 @@
+package io.segpool.integration;
+
+import io.segpool.allocator.NativeAllocator;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The trading pipeline with real threads, the real Disruptor and real Chronicle views: 1e6 orders in
+ * CI ({@code -Dsegpool.pipeline.orders=10000000} for the full 1e7).
+ */
+class TradingPipelineTest {
+
+    private static final long ORDERS = Long.getLong("segpool.pipeline.orders", 1_000_000);
+
+    @Test
+    void everyOrderArrivesIntactWithFlatSysAndNoGarbageCollection() throws Exception {
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            TradingPipeline.Result result = TradingPipeline.run(allocator, TradingPipeline.Config.ofOrders(ORDERS),
+                    done -> { });
+            System.out.printf("pipeline: %,d orders in %.2f s (%,.0f/s), lost %d, corrupt %d, out of order %d;"
+                            + " Sys after warm-up %,d, peak %,d, end %,d; GCs during run %d;"
+                            + " latency ns p50 %,d p99 %,d p99.9 %,d max %,d%n",
+                    result.orders(), result.seconds(), result.ordersPerSecond(), result.lost(), result.corrupt(),
+                    result.outOfOrder(), result.sysAfterWarmup(), result.sysPeak(), result.sysEnd(),
+                    result.gcDuringRun(), result.p50(), result.p99(), result.p999(), result.max());
+            assertEquals(ORDERS, result.orders());
+            assertEquals(0, result.lost(), "lost orders");
+            assertEquals(0, result.corrupt(), "orders whose checksum failed");
+            assertEquals(0, result.outOfOrder(), "orders out of sequence");
+            assertEquals(0, result.inuseEnd(), "every block was freed");
+            assertEquals(0, result.gcDuringRun(), "garbage collections during the measured run");
+            // Flat: after warm-up the run may map at most one more chunk for each of the size classes
+            // that orders use (64..256 B: 16 classes of 192 KiB chunks or smaller), never in proportion to the count.
+            long slack = 16L * 192 * 1024;
+            assertTrue(result.sysPeak() <= result.sysAfterWarmup() + slack,
+                    "Sys grew from " + result.sysAfterWarmup() + " to " + result.sysPeak());
+        }
+    }
+}
