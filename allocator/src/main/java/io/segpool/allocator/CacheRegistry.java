@@ -101,14 +101,17 @@ final class CacheRegistry {
     }
 
     private void retire(ThreadCache cache) {
+        long blocks = 0;
         for (int c = 0; c < retiredMallocs.length; c++) {
             RingCache ring = cache.ringOrNull(c);
             if (ring != null) {
+                blocks += ring.countOpaque();
                 ring.flush();
                 retiredMallocs[c] += ring.mallocsOpaque();
                 retiredFrees[c] += ring.freesOpaque();
             }
         }
+        AllocatorEvents.reclaimed(cache.owner, blocks);
     }
 
     /** Live caches: platform threads' plus the shared ones made so far. */

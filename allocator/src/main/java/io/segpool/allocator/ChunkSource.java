@@ -55,9 +55,10 @@ final class ChunkSource {
         OsMemory.unmap(raw, base - raw);
         OsMemory.unmap(base + length, raw + span - (base + length));
         Chunk chunk = new Chunk(owner, base, length, sizeClass, blockSize, largeSize, tracked);
-        sys.addAndGet(length);
+        long sysAfter = sys.addAndGet(length);
         live.add(chunk);
         ChunkMap.register(chunk);
+        AllocatorEvents.mapped(length, chunk.blockSize, sysAfter);
         return chunk;
     }
 
@@ -68,7 +69,8 @@ final class ChunkSource {
         }
         ChunkMap.unregister(chunk);
         chunk.release();
-        sys.addAndGet(-chunk.length);
+        long sysAfter = sys.addAndGet(-chunk.length);
+        AllocatorEvents.unmapped(chunk.length, chunk.blockSize, sysAfter);
     }
 
     /** Gives every chunk back; for {@link NativeAllocator#close()}. */

@@ -332,6 +332,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         for (CentralStack central : centrals) {
             bytes += central.trim();
         }
+        AllocatorEvents.trim(bytes);
         return bytes;
     }
 

@@ -87,6 +87,7 @@ final class RingCache {
         central.refill(slots, pos);
         pos = (pos + CentralStack.BATCH) & MASK;
         COUNT.setOpaque(this, count + CentralStack.BATCH);
+        AllocatorEvents.refill(central.blockSize, CentralStack.BATCH);
     }
 
     /** The slow path of {@link #put(long)}: the 16 oldest blocks back to the central stack as one batch. */
@@ -94,6 +95,7 @@ final class RingCache {
         registry.reclaimIfDue();
         central.spill(slots, (pos - count) & MASK);
         COUNT.setOpaque(this, count - CentralStack.BATCH);
+        AllocatorEvents.spill(central.blockSize, CentralStack.BATCH);
     }
 
     /** Gives every block to the central stack; for the cache of a thread that has ended. */

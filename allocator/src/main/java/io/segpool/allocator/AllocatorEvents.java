@@ -1,0 +1,124 @@
+package io.segpool.allocator;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.EventType;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/**
+ * JDK Flight Recorder events for the allocator's slow paths: a ring's refill and spill, a chunk
+ * mapped or unmapped, a trim, an ended thread's cache reclaimed. The hot path (a ring hit) emits
+ * nothing. Each emitter first asks its event type whether it is enabled, so with no recording
+ * running an emitter costs one load and makes no event object.
+ */
+final class AllocatorEvents {
+
+    private AllocatorEvents() {
+    }
+
+    @Name("io.segpool.Refill") @Label("Ring Refill") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Description("A thread's ring was empty and took a batch from its class's central stack")
+    static final class Refill extends Event {
+        @Label("Block Size") @DataAmount long blockSize;
+        @Label("Blocks") int blocks;
+    }
+
+    @Name("io.segpool.Spill") @Label("Ring Spill") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Description("A thread's ring was full and gave its oldest batch to its class's central stack")
+    static final class Spill extends Event {
+        @Label("Block Size") @DataAmount long blockSize;
+        @Label("Blocks") int blocks;
+    }
+
+    @Name("io.segpool.ChunkMapped") @Label("Chunk Mapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    static final class ChunkMapped extends Event {
+        @Label("Bytes") @DataAmount long bytes;
+        @Label("Block Size") @DataAmount @Description("a large block's own mapping: its length") long blockSize;
+        @Label("Sys After") @DataAmount long sys;
+    }
+
+    @Name("io.segpool.ChunkUnmapped") @Label("Chunk Unmapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    static final class ChunkUnmapped extends Event {
+        @Label("Bytes") @DataAmount long bytes;
+        @Label("Block Size") @DataAmount @Description("a large block's own mapping: its length") long blockSize;
+        @Label("Sys After") @DataAmount long sys;
+    }
+
+    @Name("io.segpool.Trim") @Label("Trim") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    static final class Trim extends Event {
+        @Label("Bytes Unmapped") @DataAmount long bytes;
+    }
+
+    @Name("io.segpool.CacheReclaimed") @Label("Dead Thread Cache Reclaimed") @Category({"segpool", "Allocator"})
+    @StackTrace(false)
+    static final class CacheReclaimed extends Event {
+        @Label("Thread") String thread;
+        @Label("Blocks") long blocks;
+    }
+
+    private static final EventType REFILL = EventType.getEventType(Refill.class);
+    private static final EventType SPILL = EventType.getEventType(Spill.class);
+    private static final EventType MAPPED = EventType.getEventType(ChunkMapped.class);
+    private static final EventType UNMAPPED = EventType.getEventType(ChunkUnmapped.class);
+    private static final EventType TRIM = EventType.getEventType(Trim.class);
+    private static final EventType RECLAIMED = EventType.getEventType(CacheReclaimed.class);
+
+    static void refill(long blockSize, int blocks) {
+        if (REFILL.isEnabled()) {
+            Refill event = new Refill();
+            event.blockSize = blockSize;
+            event.blocks = blocks;
+            event.commit();
+        }
+    }
+
+    static void spill(long blockSize, int blocks) {
+        if (SPILL.isEnabled()) {
+            Spill event = new Spill();
+            event.blockSize = blockSize;
+            event.blocks = blocks;
+            event.commit();
+        }
+    }
+
+    static void mapped(long bytes, long blockSize, long sys) {
+        if (MAPPED.isEnabled()) {
+            ChunkMapped event = new ChunkMapped();
+            event.bytes = bytes;
+            event.blockSize = blockSize;
+            event.sys = sys;
+            event.commit();
+        }
+    }
+
+    static void unmapped(long bytes, long blockSize, long sys) {
+        if (UNMAPPED.isEnabled()) {
+            ChunkUnmapped event = new ChunkUnmapped();
+            event.bytes = bytes;
+            event.blockSize = blockSize;
+            event.sys = sys;
+            event.commit();
+        }
+    }
+
+    static void trim(long bytes) {
+        if (TRIM.isEnabled()) {
+            Trim event = new Trim();
+            event.bytes = bytes;
+            event.commit();
+        }
+    }
+
+    static void reclaimed(Thread thread, long blocks) {
+        if (RECLAIMED.isEnabled()) {
+            CacheReclaimed event = new CacheReclaimed();
+            event.thread = thread.getName();
+            event.blocks = blocks;
+            event.commit();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.segpool.allocator;
+
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The slow paths show up in a JFR recording with their sizes and counts; ring hits do not. */
+class AllocatorEventsTest {
+
+    @Test
+    void slowPathsAreRecordedWithTheirFigures() throws Exception {
+        Path file = Files.createTempFile("segpool", ".jfr");
+        try (Recording recording = new Recording()) {
+            for (String name : List.of("Refill", "Spill", "ChunkMapped", "ChunkUnmapped", "Trim", "CacheReclaimed")) {
+                recording.enable("io.segpool." + name);
+            }
+            recording.start();
+            try (NativeAllocator allocator = NativeAllocator.create()) {
+                // 100 blocks of 64 B: 7 refills of 16; freeing them all overflows the 32-slot ring: spills.
+                long[] blocks = new long[100];
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = allocator.allocateAddress(64);
+                }
+                for (long block : blocks) {
+                    allocator.freeAddress(block, 64);
+                }
+                // Ring hits only: no event.
+                for (int i = 0; i < 1000; i++) {
+                    allocator.freeAddress(allocator.allocateAddress(64), 64);
+                }
+                Thread worker = Thread.ofPlatform().name("short-lived").start(
+                        () -> allocator.freeAddress(allocator.allocateAddress(4096), 4096));
+                worker.join();
+                long large = allocator.allocateAddress(3 << 20);
+                allocator.freeAddress(large, 3 << 20);
+                allocator.trim();
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+        Files.delete(file);
+        var byName = events.stream().collect(Collectors.groupingBy(e -> e.getEventType().getName()));
+
+        List<RecordedEvent> refills = byName.get("io.segpool.Refill");
+        assertEquals(7, refills.stream().filter(e -> e.getLong("blockSize") == 64).count(), "refills of 64 B");
+        assertTrue(refills.stream().allMatch(e -> e.getInt("blocks") == 16));
+        List<RecordedEvent> spills = byName.get("io.segpool.Spill");
+        assertTrue(spills.stream().filter(e -> e.getLong("blockSize") == 64).count() >= 4, "spills of 64 B: " + spills.size());
+
+        List<RecordedEvent> mapped = byName.get("io.segpool.ChunkMapped");
+        assertTrue(mapped.stream().anyMatch(e -> e.getLong("blockSize") == 64 && e.getLong("bytes") % 65536 == 0));
+        assertTrue(mapped.stream().anyMatch(e -> e.getLong("bytes") >= 3 << 20), "the large block's own mapping");
+        List<RecordedEvent> unmapped = byName.get("io.segpool.ChunkUnmapped");
+        assertTrue(unmapped.stream().anyMatch(e -> e.getLong("bytes") >= 3 << 20), "the large block went back");
+
+        RecordedEvent trim = byName.get("io.segpool.Trim").getFirst();
+        assertTrue(trim.getLong("bytes") > 0, "trim unmapped the free 4 KiB chunk and the 64 B chunk");
+        RecordedEvent reclaimed = byName.get("io.segpool.CacheReclaimed").stream()
+                .filter(e -> "short-lived".equals(e.getString("thread"))).findFirst().orElseThrow();
+        assertEquals(16, reclaimed.getLong("blocks"), "the dead thread held one refill of 16 blocks, one came back");
+    }
+}
