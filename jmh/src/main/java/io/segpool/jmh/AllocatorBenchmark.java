@@ -73,7 +73,7 @@ public class AllocatorBenchmark {
     private static final MethodHandle FREE_CRITICAL =
             LINKER.downcallHandle(FREE_ADDR, FREE_DESC, Linker.Option.critical(false));
 
-    @Param({"64", "8192"})
+    @Param({"16", "64", "512", "8192"})
     long size;
 
     /** The value written; a field, so the JIT cannot treat it as a constant. */
