@@ -44,8 +44,8 @@ final class Chunk {
 
     static final int LARGE = -1;
 
-    Chunk(NativeAllocator owner, long base, long length, int sizeClass, long blockSize, long largeSize,
-          boolean tracked) {
+    Chunk(NativeAllocator owner, MemoryMapper mapper, long base, long length, int sizeClass, long blockSize,
+          long largeSize, boolean tracked) {
         this.owner = owner;
         this.base = base;
         this.length = length;
@@ -55,7 +55,7 @@ final class Chunk {
         this.largeSize = largeSize;
         this.divisionMagic = sizeClass == LARGE ? 0 : SizeClasses.divisionMagic(sizeClass);
         this.arena = Arena.ofShared();
-        this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> OsMemory.unmap(base, length));
+        this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> mapper.unmap(base, length));
         this.scope = memory.scope();
         this.requested = tracked && sizeClass != LARGE ? new int[blockCount] : null;
     }
