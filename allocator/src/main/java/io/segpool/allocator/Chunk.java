@@ -34,6 +34,11 @@ final class Chunk {
      * orders the writes. Null when the allocator runs without free checks.
      */
     private final int[] requested;
+    /**
+     * Debug mode only, else null: per block, where it was last freed while it lies poisoned in a
+     * free list, null once handed out again. Written and read as {@link #requested} is.
+     */
+    final Throwable[] freedAt;
 
     /** Blocks carved so far; guarded by the class's central lock. */
     int carved;
@@ -45,7 +50,7 @@ final class Chunk {
     static final int LARGE = -1;
 
     Chunk(NativeAllocator owner, MemoryMapper mapper, long base, long length, int sizeClass, long blockSize,
-          long largeSize, boolean tracked) {
+          long largeSize, boolean tracked, boolean debug) {
         this.owner = owner;
         this.base = base;
         this.length = length;
@@ -58,6 +63,7 @@ final class Chunk {
         this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> mapper.unmap(base, length));
         this.scope = memory.scope();
         this.requested = tracked && sizeClass != LARGE ? new int[blockCount] : null;
+        this.freedAt = debug && sizeClass != LARGE ? new Throwable[blockCount] : null;
     }
 
     /** Index of the block that starts at {@code address}, or -1 when no block starts there. */

@@ -26,6 +26,7 @@ final class ChunkSource {
     private final NativeAllocator owner;
     private final MemoryMapper mapper;
     private final boolean tracked;
+    private final boolean debug;
     /** {@link AllocatorConfig#memoryLimit()}: 0 for none. */
     private final long limit;
     /**
@@ -41,6 +42,7 @@ final class ChunkSource {
         this.owner = owner;
         this.mapper = mapper;
         this.tracked = config.checkFrees();
+        this.debug = config.debug();
         this.limit = config.memoryLimit();
     }
 
@@ -88,7 +90,7 @@ final class ChunkSource {
         long base = roundUp(raw, alignment);
         mapper.unmap(raw, base - raw);
         mapper.unmap(base + length, raw + span - (base + length));
-        Chunk chunk = new Chunk(owner, mapper, base, length, sizeClass, blockSize, largeSize, tracked);
+        Chunk chunk = new Chunk(owner, mapper, base, length, sizeClass, blockSize, largeSize, tracked, debug);
         live.add(chunk);
         ChunkMap.register(chunk);
         return chunk;

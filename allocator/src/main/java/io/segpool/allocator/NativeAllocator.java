@@ -42,6 +42,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final int BATCH = CentralStack.BATCH;
 
     private final AllocatorConfig config;
+    /** {@link AllocatorConfig#debug()}: the one switch in front of every poison fill and check. */
+    private final boolean debug;
     private final ChunkSource source;
     private final CentralStack[] centrals;
     private final CacheRegistry caches;
@@ -55,6 +57,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     private NativeAllocator(AllocatorConfig config, MemoryMapper mapper) {
         this.config = config;
+        this.debug = config.debug();
         this.source = new ChunkSource(this, mapper, config);
         this.centrals = new CentralStack[SizeClasses.count()];
         for (int c = 0; c < centrals.length; c++) {
@@ -198,7 +201,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         long address = cache.ring(sizeClass).take();
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk.tracked()) {
-            chunk.markHandedOut(chunk.blockIndex(address), size);
+            int index = chunk.blockIndex(address);
+            if (debug) {
+                Poison.check(chunk, index, size);
+            }
+            chunk.markHandedOut(index, size);
         }
         return chunk.slice(address, size);
     }
@@ -215,7 +222,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         long address = cache.ring(sizeClass).take();
         if (config.checkFrees()) {
             Chunk chunk = ChunkMap.lookup(address);
-            chunk.markHandedOut(chunk.blockIndex(address), size);
+            int index = chunk.blockIndex(address);
+            if (debug) {
+                Poison.check(chunk, index, size);
+            }
+            chunk.markHandedOut(index, size);
         }
         return address;
     }
@@ -265,6 +276,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
                 throw Refusals.wrongSize(address, size, allocated);
             }
             chunk.markFree(index);
+            if (debug) {
+                Poison.fill(chunk, index);
+            }
         }
         cache.ring(chunk.sizeClass).put(address);
     }
