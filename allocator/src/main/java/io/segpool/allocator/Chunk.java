@@ -25,6 +25,12 @@ final class Chunk {
     final MemorySegment memory;
     /** The scope of {@link #memory} and of every segment handed out from this chunk. */
     final MemorySegment.Scope scope;
+    /**
+     * {@link AllocatorConfig#checkFrees()}: a segment freed here must have {@link #scope}. Kept
+     * apart from {@link #tracked()}, which is false for a large chunk (it has no per-block state)
+     * though its frees are checked too.
+     */
+    final boolean checked;
     private final Arena arena;
     private final long divisionMagic;
 
@@ -62,6 +68,7 @@ final class Chunk {
         this.arena = Arena.ofShared();
         this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> mapper.unmap(base, length));
         this.scope = memory.scope();
+        this.checked = tracked;
         this.requested = tracked && sizeClass != LARGE ? new int[blockCount] : null;
         this.freedAt = debug && sizeClass != LARGE ? new Throwable[blockCount] : null;
     }

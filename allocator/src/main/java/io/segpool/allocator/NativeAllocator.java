@@ -242,7 +242,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (chunk == null || chunk.owner != this) {
             throw Refusals.notFromHere(this, address, size, segment, chunk);
         }
-        if (chunk.tracked() && !segment.scope().equals(chunk.scope)) {
+        if (chunk.checked && !segment.scope().equals(chunk.scope)) {
             throw Refusals.foreignScope(address, size, chunk);
         }
         release(cache, chunk, address, size);
