@@ -3,20 +3,65 @@ package io.segpool.allocator;
 /**
  * How a {@link NativeAllocator} is built. One validated record; start from {@link #defaults()}.
  *
- * @param checkFrees refuse wrong frees (double free, a slice, a resized view, a forged segment)
- *                   before they change any state. On by default; off saves one per-block state
- *                   write on allocate and one read and write on free (the JMH benchmark
- *                   {@code AllocatorBenchmark} measures the difference). A segment from another
- *                   allocator or no allocator is refused either way.
+ * @param checkFrees  refuse wrong frees (double free, a slice, a resized view, a forged segment)
+ *                    before they change any state. On by default; off saves one per-block state
+ *                    write on allocate and one read and write on free (the JMH benchmark
+ *                    {@code AllocatorBenchmark} measures the difference). A segment from another
+ *                    allocator or no allocator is refused either way.
+ * @param memoryLimit the most bytes the allocator keeps mapped ({@code Sys}), or {@link #UNLIMITED}.
+ *                    A request that needs a new mapping past it first runs {@link NativeAllocator#trim()}
+ *                    (which also reclaims ended threads' caches) and tries again; if it still does not
+ *                    fit, it throws {@link MemoryLimitException}, having changed nothing but what that
+ *                    trim gave back. Concurrent mappings reserve their bytes first, so {@code Sys}
+ *                    never passes the limit, even for a moment. Checked only where chunks are
+ *                    mapped, never on a ring-cache hit. Memory is mapped in whole
+ *                    chunks of 16 or more blocks of a class (16 MiB for the 1 MiB class), so a small
+ *                    limit serves the large classes through few chunks or none.
+ * @param debug       fill every freed block with {@link #POISON} and check it when the block is
+ *                    handed out again: a write after free throws {@link IllegalStateException} naming
+ *                    the block and where it was freed (a stack trace is taken on every free). Costs a
+ *                    write of the whole block on free and a read of it on allocate; for tests and
+ *                    debugging. Needs {@code checkFrees}, whose per-block state it extends. Large
+ *                    blocks go straight back to the OS and are not poisoned.
  */
-public record AllocatorConfig(boolean checkFrees) {
+public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debug) {
 
-    /** Free checks on. */
+    /** A {@link #memoryLimit()} of 0: {@code Sys} may grow as far as the OS allows. */
+    public static final long UNLIMITED = 0;
+
+    /** The word debug mode writes over freed blocks, repeated (little-endian in memory). */
+    public static final long POISON = 0xDEADBEEF_DEADBEEFL;
+
+    public AllocatorConfig {
+        if (memoryLimit < 0) {
+            throw new IllegalArgumentException("memoryLimit " + memoryLimit
+                    + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
+        }
+        if (memoryLimit != UNLIMITED && memoryLimit < ChunkSource.CHUNK_ALIGNMENT) {
+            throw new IllegalArgumentException("memoryLimit " + memoryLimit + " is below one chunk ("
+                    + ChunkSource.CHUNK_ALIGNMENT + " bytes), so no block could ever be served");
+        }
+        if (debug && !checkFrees) {
+            throw new IllegalArgumentException("debug mode needs checkFrees: it keeps where each block was freed"
+                    + " beside the per-block state that free checks keep");
+        }
+    }
+
+    /** Free checks on, no memory limit, debug mode off. */
     public static AllocatorConfig defaults() {
-        return new AllocatorConfig(true);
+        return new AllocatorConfig(true, UNLIMITED, false);
     }
 
     public AllocatorConfig withCheckFrees(boolean value) {
-        return new AllocatorConfig(value);
+        return new AllocatorConfig(value, memoryLimit, debug);
+    }
+
+    /** A cap on {@code Sys} in bytes (at least 64 KiB), or {@link #UNLIMITED}. */
+    public AllocatorConfig withMemoryLimit(long bytes) {
+        return new AllocatorConfig(checkFrees, bytes, debug);
+    }
+
+    public AllocatorConfig withDebug(boolean value) {
+        return new AllocatorConfig(checkFrees, memoryLimit, value);
     }
 }

@@ -27,18 +27,38 @@ final class CentralStack extends CentralStackPadAfter {
     /**
      * Moves one batch of free blocks into {@code slots}, starting at {@code start} and wrapping
      * around the ring. Carves a new batch from a chunk, mapping one if needed, when fewer than a
-     * batch are here.
+     * batch are here. When the mapping is refused (the memory limit or the OS), trims every class
+     * and tries once more before the refusal is thrown, with the ring unchanged. The trim runs
+     * outside this stack's lock because it takes every class's lock in turn.
      */
-    synchronized void refill(long[] slots, int start) {
+    void refill(long[] slots, int start) {
+        synchronized (this) {
+            if (tryRefill(slots, start, false)) {
+                return;
+            }
+        }
+        owner.trimForMemory();
+        synchronized (this) {
+            tryRefill(slots, start, true);
+        }
+    }
+
+    /**
+     * The body of {@link #refill}. Returns false, with nothing changed, when a chunk was needed and
+     * refused; throws the refusal instead when {@code lastTry}. Must be called with this stack's
+     * monitor held.
+     */
+    private boolean tryRefill(long[] slots, int start, boolean lastTry) {
         owner.checkOpen();
-        if (count < BATCH) {
-            carve();
+        if (count < BATCH && !carve(lastTry)) {
+            return false;
         }
         int mask = slots.length - 1;
         for (int i = 0; i < BATCH; i++) {
             slots[(start + i) & mask] = blocks[--count];
         }
         refills++;
+        return true;
     }
 
     /** Takes one batch of blocks from {@code slots} (from {@code start}, wrapping) onto the stack. */
@@ -63,10 +83,17 @@ final class CentralStack extends CentralStackPadAfter {
         }
     }
 
-    /** Carves the next batch of the current chunk onto the stack, mapping a fresh chunk when it is used up. */
-    private void carve() {
+    /**
+     * Carves the next batch of the current chunk onto the stack, mapping a fresh chunk when it is
+     * used up. False, with nothing changed, when that mapping was refused and not {@code lastTry}.
+     */
+    private boolean carve(boolean lastTry) {
         if (carving == null || carving.carved == carving.blockCount) {
-            carving = source.mapClassChunk(sizeClass);
+            Chunk fresh = source.mapClassChunk(sizeClass, lastTry);
+            if (fresh == null) {
+                return false;
+            }
+            carving = fresh;
             chunks.add(carving);
         }
         if (count + BATCH > blocks.length) {
@@ -77,6 +104,7 @@ final class CentralStack extends CentralStackPadAfter {
             blocks[count++] = carving.blockAddress(carving.carved + i);
         }
         carving.carved += BATCH;
+        return true;
     }
 
     /**

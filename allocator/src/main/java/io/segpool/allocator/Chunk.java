@@ -25,6 +25,12 @@ final class Chunk {
     final MemorySegment memory;
     /** The scope of {@link #memory} and of every segment handed out from this chunk. */
     final MemorySegment.Scope scope;
+    /**
+     * {@link AllocatorConfig#checkFrees()}: a segment freed here must have {@link #scope}. Kept
+     * apart from {@link #tracked()}, which is false for a large chunk (it has no per-block state)
+     * though its frees are checked too.
+     */
+    final boolean checked;
     private final Arena arena;
     private final long divisionMagic;
 
@@ -34,6 +40,11 @@ final class Chunk {
      * orders the writes. Null when the allocator runs without free checks.
      */
     private final int[] requested;
+    /**
+     * Debug mode only, else null: per block, where it was last freed while it lies poisoned in a
+     * free list, null once handed out again. Written and read as {@link #requested} is.
+     */
+    final Throwable[] freedAt;
 
     /** Blocks carved so far; guarded by the class's central lock. */
     int carved;
@@ -44,8 +55,8 @@ final class Chunk {
 
     static final int LARGE = -1;
 
-    Chunk(NativeAllocator owner, long base, long length, int sizeClass, long blockSize, long largeSize,
-          boolean tracked) {
+    Chunk(NativeAllocator owner, MemoryMapper mapper, long base, long length, int sizeClass, long blockSize,
+          long largeSize, boolean tracked, boolean debug) {
         this.owner = owner;
         this.base = base;
         this.length = length;
@@ -55,9 +66,11 @@ final class Chunk {
         this.largeSize = largeSize;
         this.divisionMagic = sizeClass == LARGE ? 0 : SizeClasses.divisionMagic(sizeClass);
         this.arena = Arena.ofShared();
-        this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> OsMemory.unmap(base, length));
+        this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> mapper.unmap(base, length));
         this.scope = memory.scope();
+        this.checked = tracked;
         this.requested = tracked && sizeClass != LARGE ? new int[blockCount] : null;
+        this.freedAt = debug && sizeClass != LARGE ? new Throwable[blockCount] : null;
     }
 
     /** Index of the block that starts at {@code address}, or -1 when no block starts there. */

@@ -24,42 +24,94 @@ final class ChunkSource {
     static final long CHUNK_ALIGNMENT = 64 * 1024;
 
     private final NativeAllocator owner;
+    private final MemoryMapper mapper;
     private final boolean tracked;
-    /** Bytes mapped now. Changed only on the slow paths that map or unmap; read by stats. */
+    private final boolean debug;
+    /** {@link AllocatorConfig#memoryLimit()}: 0 for none. */
+    private final long limit;
+    /**
+     * Bytes mapped now, plus bytes reserved by a mapping under way. A mapping adds its length
+     * before it asks the OS (with a compare-and-set against the limit when there is one) and takes
+     * it back if the OS refuses, so concurrent mappings never take {@code Sys} past the limit.
+     * Changed only on the slow paths that map or unmap; read by stats.
+     */
     private final AtomicLong sys = new AtomicLong();
     private final Set<Chunk> live = ConcurrentHashMap.newKeySet();
 
-    ChunkSource(NativeAllocator owner, boolean tracked) {
+    ChunkSource(NativeAllocator owner, MemoryMapper mapper, AllocatorConfig config) {
         this.owner = owner;
-        this.tracked = tracked;
+        this.mapper = mapper;
+        this.tracked = config.checkFrees();
+        this.debug = config.debug();
+        this.limit = config.memoryLimit();
     }
 
-    /** Maps a fresh chunk for size class {@code sizeClass}. */
-    Chunk mapClassChunk(int sizeClass) {
+    /**
+     * Maps a fresh chunk for size class {@code sizeClass}. When the limit or the OS refuses, returns
+     * null with nothing changed, or throws the refusal if {@code lastTry}.
+     */
+    Chunk mapClassChunk(int sizeClass, boolean lastTry) {
         long blockSize = SizeClasses.size(sizeClass);
         long length = blockSize * SizeClasses.blocksPerChunk(sizeClass);
-        return map(length, CHUNK_ALIGNMENT, sizeClass, blockSize, 0);
+        return map(length, CHUNK_ALIGNMENT, sizeClass, blockSize, 0, lastTry);
     }
 
-    /** Maps a chunk that is one large block of at least {@code size} bytes on an {@code alignment} boundary. */
-    Chunk mapLarge(long size, long alignment) {
+    /**
+     * Maps a chunk that is one large block of at least {@code size} bytes on an {@code alignment}
+     * boundary. Refusals as {@link #mapClassChunk}.
+     */
+    Chunk mapLarge(long size, long alignment, boolean lastTry) {
         long length = roundUp(Math.max(size, 1), CHUNK_ALIGNMENT);
-        return map(length, Math.max(alignment, CHUNK_ALIGNMENT), Chunk.LARGE, length, size);
+        return map(length, Math.max(alignment, CHUNK_ALIGNMENT), Chunk.LARGE, length, size, lastTry);
     }
 
-    private Chunk map(long length, long alignment, int sizeClass, long blockSize, long largeSize) {
+    private Chunk map(long length, long alignment, int sizeClass, long blockSize, long largeSize, boolean lastTry) {
+        if (!reserve(length)) {
+            if (!lastTry) {
+                return null;
+            }
+            throw Refusals.memoryLimit(sizeClass, blockSize, largeSize, length, limit, sys.get());
+        }
         // Map enough to find an aligned start inside, then give back the head and tail around it.
         long span = length + alignment - OS_PAGE;
-        long raw = OsMemory.map(span);
+        long raw;
+        try {
+            raw = mapper.map(span);
+        } catch (OutOfMemoryError refused) {
+            sys.addAndGet(-length);
+            if (!lastTry) {
+                return null;
+            }
+            throw Refusals.osRefused(sizeClass, blockSize, largeSize, span, sys.get(), refused);
+        } catch (RuntimeException e) {
+            sys.addAndGet(-length);
+            throw e;
+        }
         long base = roundUp(raw, alignment);
-        OsMemory.unmap(raw, base - raw);
-        OsMemory.unmap(base + length, raw + span - (base + length));
-        Chunk chunk = new Chunk(owner, base, length, sizeClass, blockSize, largeSize, tracked);
-        long sysAfter = sys.addAndGet(length);
+        mapper.unmap(raw, base - raw);
+        mapper.unmap(base + length, raw + span - (base + length));
+        Chunk chunk = new Chunk(owner, mapper, base, length, sizeClass, blockSize, largeSize, tracked, debug);
+        long sysAfter = sys.get(); // reserved before mapping
         live.add(chunk);
         ChunkMap.register(chunk);
         AllocatorEvents.mapped(length, chunk.blockSize, sysAfter);
         return chunk;
+    }
+
+    /** Adds {@code length} to {@code Sys} if that keeps it within the limit; false, with nothing changed, if not. */
+    private boolean reserve(long length) {
+        if (limit == AllocatorConfig.UNLIMITED) {
+            sys.addAndGet(length);
+            return true;
+        }
+        long now;
+        do {
+            now = sys.get();
+            if (length > limit - now) {
+                return false;
+            }
+        } while (!sys.compareAndSet(now, now + length));
+        return true;
     }
 
     /** Gives a chunk back to the OS: it leaves the map, its segments turn invalid, its memory is unmapped. */

@@ -4,6 +4,7 @@ import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -41,6 +42,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final int BATCH = CentralStack.BATCH;
 
     private final AllocatorConfig config;
+    /** {@link AllocatorConfig#debug()}: the one switch in front of every poison fill and check. */
+    private final boolean debug;
     private final ChunkSource source;
     private final CentralStack[] centrals;
     private final CacheRegistry caches;
@@ -52,9 +55,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /** Scratch for {@link #readMemStats}, which holds its monitor so that the read makes no garbage. */
     private final long[] classSums = new long[3];
 
-    private NativeAllocator(AllocatorConfig config) {
+    private NativeAllocator(AllocatorConfig config, MemoryMapper mapper) {
         this.config = config;
-        this.source = new ChunkSource(this, config.checkFrees());
+        this.debug = config.debug();
+        this.source = new ChunkSource(this, mapper, config);
         this.centrals = new CentralStack[SizeClasses.count()];
         for (int c = 0; c < centrals.length; c++) {
             centrals[c] = new CentralStack(this, source, c);
@@ -68,7 +72,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     public static NativeAllocator create(AllocatorConfig config) {
-        return new NativeAllocator(java.util.Objects.requireNonNull(config, "config"));
+        return create(config, OsMemory.INSTANCE);
+    }
+
+    /** An allocator that maps through {@code mapper} instead of the OS; for tests that make mapping fail. */
+    static NativeAllocator create(AllocatorConfig config, MemoryMapper mapper) {
+        return new NativeAllocator(Objects.requireNonNull(config, "config"), Objects.requireNonNull(mapper, "mapper"));
     }
 
     public AllocatorConfig config() {
@@ -192,7 +201,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         long address = cache.ring(sizeClass).take();
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk.tracked()) {
-            chunk.markHandedOut(chunk.blockIndex(address), size);
+            int index = chunk.blockIndex(address);
+            if (debug) {
+                Poison.check(chunk, index, size);
+            }
+            chunk.markHandedOut(index, size);
         }
         return chunk.slice(address, size);
     }
@@ -209,7 +222,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         long address = cache.ring(sizeClass).take();
         if (config.checkFrees()) {
             Chunk chunk = ChunkMap.lookup(address);
-            chunk.markHandedOut(chunk.blockIndex(address), size);
+            int index = chunk.blockIndex(address);
+            if (debug) {
+                Poison.check(chunk, index, size);
+            }
+            chunk.markHandedOut(index, size);
         }
         return address;
     }
@@ -225,7 +242,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (chunk == null || chunk.owner != this) {
             throw Refusals.notFromHere(this, address, size, segment, chunk);
         }
-        if (chunk.tracked() && !segment.scope().equals(chunk.scope)) {
+        if (chunk.checked && !segment.scope().equals(chunk.scope)) {
             throw Refusals.foreignScope(address, size, chunk);
         }
         release(cache, chunk, address, size);
@@ -259,6 +276,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
                 throw Refusals.wrongSize(address, size, allocated);
             }
             chunk.markFree(index);
+            if (debug) {
+                Poison.fill(chunk, index);
+            }
         }
         cache.ring(chunk.sizeClass).put(address);
     }
@@ -286,7 +306,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (alignment <= 0 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
             throw Refusals.badAlignment(alignment);
         }
-        Chunk chunk = source.mapLarge(size, alignment);
+        Chunk chunk = source.mapLarge(size, alignment, false);
+        if (chunk == null) {
+            trimForMemory();
+            chunk = source.mapLarge(size, alignment, true);
+        }
         largeInuse.addAndGet(chunk.length);
         largeMallocs.incrementAndGet();
         return chunk.slice(chunk.base, size);
@@ -327,6 +351,14 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      */
     public long trim() {
         checkOpen();
+        return trimForMemory();
+    }
+
+    /**
+     * {@link #trim()} for a mapping that the memory limit or the OS refused, before it tries again.
+     * Must be called with no central stack's lock held: it takes each in turn.
+     */
+    long trimForMemory() {
         caches.reclaimEnded();
         long bytes = 0;
         for (CentralStack central : centrals) {

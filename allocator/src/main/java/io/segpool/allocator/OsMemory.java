@@ -16,9 +16,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The two system calls segpool makes, through FFM downcalls: {@code mmap} and {@code munmap}.
- * Only {@link ChunkSource} calls these. Linux and macOS (the flag values differ).
+ * Only {@link ChunkSource} and its chunks call these, through {@link #INSTANCE}. Linux and macOS
+ * (the flag values differ).
  */
-final class OsMemory {
+final class OsMemory implements MemoryMapper {
+
+    /** The real OS memory: the mapper every allocator uses unless a test passes another. */
+    static final OsMemory INSTANCE = new OsMemory();
 
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
     private static final int MAP_PRIVATE = 0x02;
@@ -50,7 +54,8 @@ final class OsMemory {
     }
 
     /** Maps {@code length} bytes of fresh, zero-filled, lazily committed memory; returns its address. */
-    static long map(long length) {
+    @Override
+    public long map(long length) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             MemorySegment result = (MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, length,
@@ -67,7 +72,8 @@ final class OsMemory {
     }
 
     /** Gives {@code [address, address + length)} back to the OS. */
-    static void unmap(long address, long length) {
+    @Override
+    public void unmap(long address, long length) {
         if (length == 0) {
             return;
         }

@@ -72,6 +72,28 @@ final class Refusals {
                 + ": free the segment allocate returned, not a slice or a resized view");
     }
 
+    static MemoryLimitException memoryLimit(int sizeClass, long blockSize, long largeSize, long length, long limit,
+                                            long sys) {
+        return new MemoryLimitException("allocate: " + request(sizeClass, blockSize, largeSize) + " needs "
+                + length + " more bytes mapped, but Sys is " + sys + " bytes and the memory limit is " + limit
+                + " bytes, even after trim(); free blocks, or raise AllocatorConfig.memoryLimit", length, limit, sys);
+    }
+
+    static OutOfMemoryError osRefused(int sizeClass, long blockSize, long largeSize, long span, long sys,
+                                      OutOfMemoryError cause) {
+        OutOfMemoryError error = new OutOfMemoryError("allocate: " + request(sizeClass, blockSize, largeSize)
+                + " needs a " + span + "-byte mapping, which the OS refused even after trim() (" + cause.getMessage()
+                + "); Sys stays " + sys + " bytes and the allocator stays usable");
+        error.initCause(cause);
+        return error;
+    }
+
+    private static String request(int sizeClass, long blockSize, long largeSize) {
+        return sizeClass == Chunk.LARGE
+                ? "a large block of " + largeSize + " bytes"
+                : "a new chunk of " + blockSize + "-byte blocks";
+    }
+
     private static String describe(long address, long size) {
         return "segment 0x" + Long.toHexString(address) + " (" + size + " bytes)";
     }

@@ -31,6 +31,8 @@ class MisuseTest {
     private MemorySegment live;
     /** A 64-byte block that was freed. */
     private MemorySegment freed;
+    /** A live large block: a mapping of its own. */
+    private MemorySegment large;
 
     @BeforeEach
     void setUp() {
@@ -40,6 +42,7 @@ class MisuseTest {
         live = allocator.allocate(64);
         freed = allocator.allocate(64);
         allocator.free(freed);
+        large = allocator.allocate(SizeClasses.MAX_SIZE + 1);
     }
 
     @AfterEach
@@ -79,6 +82,9 @@ class MisuseTest {
                         t -> t.allocator.free(t.other.allocate(64)), "another NativeAllocator")),
                 named("forged segment over a live block", Case.of(IllegalArgumentException.class,
                         t -> t.allocator.free(MemorySegment.ofAddress(t.live.address()).reinterpret(64)),
+                        "another scope")),
+                named("forged segment over a live large block", Case.of(IllegalArgumentException.class,
+                        t -> t.allocator.free(MemorySegment.ofAddress(t.large.address()).reinterpret(t.large.byteSize())),
                         "another scope")),
                 named("slice inside a block", Case.of(IllegalArgumentException.class,
                         t -> t.allocator.free(t.live.asSlice(16)), "starts 16 bytes into a 64-byte block")),

@@ -1,0 +1,46 @@
+package io.segpool.allocator;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongPredicate;
+
+/**
+ * A {@link MemoryMapper} for tests: the real OS memory, except that a mapping is refused, the way
+ * {@code mmap} refuses (an {@link OutOfMemoryError} with errno 12, nothing mapped), whenever
+ * {@link #refuseWhen} says so. Unmapping always goes to the OS.
+ */
+final class FailingMapper implements MemoryMapper {
+
+    private static final LongPredicate NEVER = length -> false;
+
+    /** Decides, from the length asked for, whether this mapping fails. Set by the test thread. */
+    private volatile LongPredicate refuse = NEVER;
+    private final AtomicInteger refused = new AtomicInteger();
+
+    /** Every mapping fails while {@code on}; the real OS serves them otherwise. */
+    void failing(boolean on) {
+        refuseWhen(on ? length -> true : NEVER);
+    }
+
+    void refuseWhen(LongPredicate policy) {
+        refuse = policy;
+    }
+
+    /** Mappings refused so far. */
+    int refused() {
+        return refused.get();
+    }
+
+    @Override
+    public long map(long length) {
+        if (refuse.test(length)) {
+            refused.incrementAndGet();
+            throw new OutOfMemoryError("mmap of " + length + " bytes failed with errno 12 (ENOMEM, injected by a test)");
+        }
+        return OsMemory.INSTANCE.map(length);
+    }
+
+    @Override
+    public void unmap(long address, long length) {
+        OsMemory.INSTANCE.unmap(address, length);
+    }
+}
