@@ -17,6 +17,7 @@ package io.segpool.allocator;
  *                    mapped, never on a ring-cache hit. Memory is mapped in whole
  *                    chunks of 16 or more blocks of a class (16 MiB for the 1 MiB class), so a small
  *                    limit serves the large classes through few chunks or none.
+ * @param threadCaching {@link ThreadCaching#BOUNDED} (the default); the others are ablations for benchmarks
  * @param debug       fill every freed block with {@link #POISON} and check it when the block is
  *                    handed out again: a write after free throws {@link IllegalStateException} naming
  *                    the block and where it was freed (a stack trace is taken on every free). Costs a
@@ -24,7 +25,21 @@ package io.segpool.allocator;
  *                    debugging. Needs {@code checkFrees}, whose per-block state it extends. Large
  *                    blocks go straight back to the OS and are not poisoned.
  */
-public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debug) {
+public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debug, ThreadCaching threadCaching) {
+
+    /**
+     * How threads cache free blocks. Only {@link #BOUNDED} is segpool; the other two are the
+     * seeds' "before" states, kept as switches on the same code so benchmarks can measure what the
+     * rings buy.
+     */
+    public enum ThreadCaching {
+        /** 32-slot rings trading 16-block batches with the central stacks (seeds 002/003). */
+        BOUNDED,
+        /** No thread cache: every allocate and free takes the class's central lock (seed 003's "before"). */
+        NONE,
+        /** Rings that never give blocks back: a thread that only frees keeps them all (seed 001's "before"). */
+        UNBOUNDED
+    }
 
     /** A {@link #memoryLimit()} of 0: {@code Sys} may grow as far as the OS allows. */
     public static final long UNLIMITED = 0;
@@ -33,6 +48,7 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
     public static final long POISON = 0xDEADBEEF_DEADBEEFL;
 
     public AllocatorConfig {
+        java.util.Objects.requireNonNull(threadCaching, "threadCaching");
         if (memoryLimit < 0) {
             throw new IllegalArgumentException("memoryLimit " + memoryLimit
                     + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
@@ -49,19 +65,24 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
 
     /** Free checks on, no memory limit, debug mode off. */
     public static AllocatorConfig defaults() {
-        return new AllocatorConfig(true, UNLIMITED, false);
+        return new AllocatorConfig(true, UNLIMITED, false, ThreadCaching.BOUNDED);
     }
 
     public AllocatorConfig withCheckFrees(boolean value) {
-        return new AllocatorConfig(value, memoryLimit, debug);
+        return new AllocatorConfig(value, memoryLimit, debug, threadCaching);
     }
 
     /** A cap on {@code Sys} in bytes (at least 64 KiB), or {@link #UNLIMITED}. */
     public AllocatorConfig withMemoryLimit(long bytes) {
-        return new AllocatorConfig(checkFrees, bytes, debug);
+        return new AllocatorConfig(checkFrees, bytes, debug, threadCaching);
+    }
+
+    /** An ablation for benchmarks; see {@link ThreadCaching}. */
+    public AllocatorConfig withThreadCaching(ThreadCaching value) {
+        return new AllocatorConfig(checkFrees, memoryLimit, debug, value);
     }
 
     public AllocatorConfig withDebug(boolean value) {
-        return new AllocatorConfig(checkFrees, memoryLimit, value);
+        return new AllocatorConfig(checkFrees, memoryLimit, value, threadCaching);
     }
 }

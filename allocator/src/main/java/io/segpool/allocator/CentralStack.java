@@ -32,14 +32,19 @@ final class CentralStack extends CentralStackPadAfter {
      * outside this stack's lock because it takes every class's lock in turn.
      */
     void refill(long[] slots, int start) {
+        refill(slots, start, BATCH);
+    }
+
+    /** {@link #refill(long[], int)} of {@code n} blocks, {@code 1 <= n <= BATCH}: the ablations take fewer. */
+    void refill(long[] slots, int start, int n) {
         synchronized (this) {
-            if (tryRefill(slots, start, false)) {
+            if (tryRefill(slots, start, n, false)) {
                 return;
             }
         }
         owner.trimForMemory();
         synchronized (this) {
-            tryRefill(slots, start, true);
+            tryRefill(slots, start, n, true);
         }
     }
 
@@ -48,13 +53,13 @@ final class CentralStack extends CentralStackPadAfter {
      * refused; throws the refusal instead when {@code lastTry}. Must be called with this stack's
      * monitor held.
      */
-    private boolean tryRefill(long[] slots, int start, boolean lastTry) {
+    private boolean tryRefill(long[] slots, int start, int n, boolean lastTry) {
         owner.checkOpen();
-        if (count < BATCH && !carve(lastTry)) {
+        if (count < n && !carve(lastTry)) {
             return false;
         }
         int mask = slots.length - 1;
-        for (int i = 0; i < BATCH; i++) {
+        for (int i = 0; i < n; i++) {
             slots[(start + i) & mask] = blocks[--count];
         }
         refills++;
@@ -65,6 +70,16 @@ final class CentralStack extends CentralStackPadAfter {
     synchronized void spill(long[] slots, int start) {
         owner.checkOpen();
         pushAll(slots, start, BATCH);
+        spills++;
+    }
+
+    /** Takes one block back; for the no-cache ablation, where every free comes here. */
+    synchronized void spillOne(long address) {
+        owner.checkOpen();
+        if (count == blocks.length) {
+            blocks = Arrays.copyOf(blocks, blocks.length * 2);
+        }
+        blocks[count++] = address;
         spills++;
     }
 

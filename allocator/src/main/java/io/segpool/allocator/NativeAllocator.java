@@ -342,7 +342,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     RingCache newRing(int sizeClass) {
-        return new RingCache(centrals[sizeClass], caches);
+        return new RingCache(centrals[sizeClass], caches, config.threadCaching());
     }
 
     /**

@@ -39,7 +39,9 @@ import java.util.concurrent.TimeUnit;
  *   viewing the block with {@link NativeAllocator#segment(long, long)};
  *   <li>{@code mallocFree} / {@code mallocFreeCritical}: libc {@code malloc}/{@code free} through FFM
  *   downcalls, plain and with {@link Linker.Option#critical(boolean) critical(false)};
- *   <li>{@code arenaConfined}: a confined {@link Arena} per block (which also zeroes it).
+ *   <li>{@code arenaConfined}: a confined {@link Arena} per block (which also zeroes it);
+ *   <li>{@code segpoolNoCacheAblation}: segpool built with {@code ThreadCaching.NONE}: what the
+ *   rings save, and (run with {@code -t 2}) how a shared lock scales.
  * </ul>
  * Read the results as ratios within one run: the machines these run on are shared and noisy.
  * {@code -prof gc} shows {@code gc.alloc.rate.norm}: 0 B/op means the JIT removed the segment
@@ -81,6 +83,9 @@ public class AllocatorBenchmark {
 
     NativeAllocator allocator;
     NativeAllocator unchecked;
+    /** The no-thread-cache ablation: every allocate and free takes the class's central lock. */
+    NativeAllocator noCache;
+    ThreadCache noCacheCache;
     /** Obtained in the trial setup, which for Scope.Thread state runs on the benchmark thread. */
     ThreadCache cache;
     ThreadCache uncheckedCache;
@@ -91,12 +96,16 @@ public class AllocatorBenchmark {
         unchecked = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
         cache = allocator.threadCache();
         uncheckedCache = unchecked.threadCache();
+        noCache = NativeAllocator.create(AllocatorConfig.defaults()
+                .withThreadCaching(AllocatorConfig.ThreadCaching.NONE));
+        noCacheCache = noCache.threadCache();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         allocator.close();
         unchecked.close();
+        noCache.close();
     }
 
     @Benchmark
@@ -123,6 +132,16 @@ public class AllocatorBenchmark {
         s.set(ValueLayout.JAVA_LONG, 0, value);
         long r = s.get(ValueLayout.JAVA_LONG, 0);
         uncheckedCache.free(s);
+        return r;
+    }
+
+    /** Ablation (seed 003's "before"): the same held-cache call with no ring: a lock per operation. */
+    @Benchmark
+    public long segpoolNoCacheAblation() {
+        MemorySegment s = noCacheCache.allocate(size);
+        s.set(ValueLayout.JAVA_LONG, 0, value);
+        long r = s.get(ValueLayout.JAVA_LONG, 0);
+        noCacheCache.free(s);
         return r;
     }
 
