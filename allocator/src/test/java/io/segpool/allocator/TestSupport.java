@@ -19,7 +19,7 @@ final class TestSupport {
     /** Every byte mapped is in exactly one place: handed out, in a ring, central, or released. */
     static void assertConserved(MemStats stats) {
         assertEquals(stats.sys(), stats.inuse() + stats.cached() + stats.central() + stats.released(),
-                "Sys == Inuse + cached + central + released\n" + stats);
+                () -> "Sys == Inuse + cached + central + released\n" + stats);
     }
 
     static int classOf(long size) {
