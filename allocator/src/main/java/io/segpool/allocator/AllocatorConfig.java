@@ -18,6 +18,13 @@ package io.segpool.allocator;
  *                    chunks of 16 or more blocks of a class (16 MiB for the 1 MiB class), so a small
  *                    limit serves the large classes through few chunks or none.
  * @param threadCaching {@link ThreadCaching#BOUNDED} (the default); the others are ablations for benchmarks
+ * @param leakTracking {@link LeakTracking#OFF} (the default), or keep allocation sites for
+ *                    {@link NativeAllocator#leakReport()}, which {@code close()} also logs
+ * @param zeroed      hand out blocks with their requested bytes zeroed, so no byte of a previous
+ *                    owner is ever visible; off by default (blocks come as the last owner left them,
+ *                    like {@code malloc}); costs a fill of the block on each allocation
+ *                    ({@code AllocatorBenchmark.segpoolZeroed} measures it). Fresh chunks and large
+ *                    blocks come zeroed from the OS either way.
  * @param debug       fill every freed block with {@link #POISON} and check it when the block is
  *                    handed out again: a write after free throws {@link IllegalStateException} naming
  *                    the block and where it was freed (a stack trace is taken on every free). Costs a
@@ -25,7 +32,19 @@ package io.segpool.allocator;
  *                    debugging. Needs {@code checkFrees}, whose per-block state it extends. Large
  *                    blocks go straight back to the OS and are not poisoned.
  */
-public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debug, ThreadCaching threadCaching) {
+public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debug, ThreadCaching threadCaching,
+                              LeakTracking leakTracking, boolean zeroed) {
+
+    /** Whether allocations keep where they were made, for {@link NativeAllocator#leakReport()}. */
+    public enum LeakTracking {
+        /** Nothing kept (the default). */
+        OFF,
+        /** One allocation in 128 keeps its stack trace until freed. */
+        SAMPLED,
+        /** Every allocation keeps its stack trace until freed. */
+        EVERY
+    }
+
 
     /**
      * How threads cache free blocks. Only {@link #BOUNDED} is segpool; the other two are the
@@ -49,6 +68,11 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
 
     public AllocatorConfig {
         java.util.Objects.requireNonNull(threadCaching, "threadCaching");
+        java.util.Objects.requireNonNull(leakTracking, "leakTracking");
+        if (leakTracking != LeakTracking.OFF && !checkFrees) {
+            throw new IllegalArgumentException("leak tracking " + leakTracking + " needs checkFrees: it hooks the"
+                    + " per-block bookkeeping that free checks keep");
+        }
         if (memoryLimit < 0) {
             throw new IllegalArgumentException("memoryLimit " + memoryLimit
                     + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
@@ -65,24 +89,34 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
 
     /** Free checks on, no memory limit, debug mode off. */
     public static AllocatorConfig defaults() {
-        return new AllocatorConfig(true, UNLIMITED, false, ThreadCaching.BOUNDED);
+        return new AllocatorConfig(true, UNLIMITED, false, ThreadCaching.BOUNDED, LeakTracking.OFF, false);
     }
 
     public AllocatorConfig withCheckFrees(boolean value) {
-        return new AllocatorConfig(value, memoryLimit, debug, threadCaching);
+        return new AllocatorConfig(value, memoryLimit, debug, threadCaching, leakTracking, zeroed);
     }
 
     /** A cap on {@code Sys} in bytes (at least 64 KiB), or {@link #UNLIMITED}. */
     public AllocatorConfig withMemoryLimit(long bytes) {
-        return new AllocatorConfig(checkFrees, bytes, debug, threadCaching);
+        return new AllocatorConfig(checkFrees, bytes, debug, threadCaching, leakTracking, zeroed);
+    }
+
+    /** Hand out every block zeroed (its requested bytes), or as its last owner left it (the default). */
+    public AllocatorConfig withZeroed(boolean value) {
+        return new AllocatorConfig(checkFrees, memoryLimit, debug, threadCaching, leakTracking, value);
+    }
+
+    /** Keep allocation sites for leak reports; see {@link LeakTracking}. Needs {@code checkFrees}. */
+    public AllocatorConfig withLeakTracking(LeakTracking value) {
+        return new AllocatorConfig(checkFrees, memoryLimit, debug, threadCaching, value, zeroed);
     }
 
     /** An ablation for benchmarks; see {@link ThreadCaching}. */
     public AllocatorConfig withThreadCaching(ThreadCaching value) {
-        return new AllocatorConfig(checkFrees, memoryLimit, debug, value);
+        return new AllocatorConfig(checkFrees, memoryLimit, debug, value, leakTracking, zeroed);
     }
 
     public AllocatorConfig withDebug(boolean value) {
-        return new AllocatorConfig(checkFrees, memoryLimit, value, threadCaching);
+        return new AllocatorConfig(checkFrees, memoryLimit, value, threadCaching, leakTracking, zeroed);
     }
 }

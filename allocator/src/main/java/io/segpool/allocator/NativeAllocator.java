@@ -42,6 +42,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final int BATCH = CentralStack.BATCH;
 
     private final AllocatorConfig config;
+    /** Whether blocks are handed out zeroed ({@link AllocatorConfig#zeroed()}). */
+    private final boolean zeroed;
+    /** Allocation sites for leak reports; null unless {@link AllocatorConfig#leakTracking()} is on. */
+    private final LeakTracker leaks;
     /** {@link AllocatorConfig#debug()}: the one switch in front of every poison fill and check. */
     private final boolean debug;
     private final ChunkSource source;
@@ -57,7 +61,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     private NativeAllocator(AllocatorConfig config, MemoryMapper mapper) {
         this.config = config;
+        this.leaks = config.leakTracking() == AllocatorConfig.LeakTracking.OFF ? null : new LeakTracker(config.leakTracking());
         this.debug = config.debug();
+        this.zeroed = config.zeroed();
         this.source = new ChunkSource(this, mapper, config);
         this.centrals = new CentralStack[SizeClasses.count()];
         for (int c = 0; c < centrals.length; c++) {
@@ -206,8 +212,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
                 Poison.check(chunk, index, size);
             }
             chunk.markHandedOut(index, size);
+            if (leaks != null) {
+                leaks.allocated(address, size);
+            }
         }
-        return chunk.slice(address, size);
+        MemorySegment segment = chunk.slice(address, size);
+        return zeroed ? segment.fill((byte) 0) : segment;
     }
 
     long allocateAddress(ThreadCache cache, long size) {
@@ -227,6 +237,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
                 Poison.check(chunk, index, size);
             }
             chunk.markHandedOut(index, size);
+            if (leaks != null) {
+                leaks.allocated(address, size);
+            }
+        }
+        if (zeroed) {
+            ChunkMap.lookup(address).slice(address, size).fill((byte) 0);
         }
         return address;
     }
@@ -279,6 +295,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             if (debug) {
                 Poison.fill(chunk, index);
             }
+            if (leaks != null) {
+                leaks.freed(address);
+            }
         }
         cache.ring(chunk.sizeClass).put(address);
     }
@@ -313,6 +332,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
         largeInuse.addAndGet(chunk.length);
         largeMallocs.incrementAndGet();
+        if (leaks != null) {
+            leaks.allocated(chunk.base, size);
+        }
         return chunk.slice(chunk.base, size);
     }
 
@@ -323,6 +345,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         source.release(chunk);
         largeInuse.addAndGet(-chunk.length);
         largeFrees.incrementAndGet();
+        if (leaks != null) {
+            leaks.freed(address);
+        }
     }
 
     // ---- caches, trim, stats, close -----------------------------------------------------------
@@ -412,9 +437,32 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             if (closed) {
                 return;
             }
+            if (leaks != null) {
+                String report = leakReport();
+                if (!report.isEmpty()) {
+                    System.getLogger("io.segpool.allocator.leaks").log(System.Logger.Level.WARNING, report);
+                }
+            }
             closed = true;
         }
         source.releaseAll();
+    }
+
+    /**
+     * The blocks still in use, with the allocation site of each tracked one (see
+     * {@link AllocatorConfig#leakTracking()}); empty when none is in use. {@code close()} logs it
+     * to the {@code System.Logger} {@code io.segpool.allocator.leaks} at WARNING.
+     */
+    public String leakReport() {
+        checkOpen();
+        MemStats stats = new MemStats();
+        readMemStats(stats);
+        long blocks = stats.mallocs() - stats.frees();
+        if (leaks == null) {
+            return stats.inuse() == 0 ? "" : "segpool leak report: " + blocks + " blocks (" + stats.inuse()
+                    + " bytes) still in use; leak tracking is off: AllocatorConfig.withLeakTracking names their sites";
+        }
+        return leaks.report(stats.inuse(), blocks);
     }
 
     /** False once {@link #close()} has begun. */
