@@ -83,6 +83,9 @@ public class AllocatorBenchmark {
 
     NativeAllocator allocator;
     NativeAllocator unchecked;
+    /** Blocks handed out zeroed: the cost of the zeroing policy. */
+    NativeAllocator zeroed;
+    ThreadCache zeroedCache;
     /** The no-thread-cache ablation: every allocate and free takes the class's central lock. */
     NativeAllocator noCache;
     ThreadCache noCacheCache;
@@ -99,6 +102,8 @@ public class AllocatorBenchmark {
         noCache = NativeAllocator.create(AllocatorConfig.defaults()
                 .withThreadCaching(AllocatorConfig.ThreadCaching.NONE));
         noCacheCache = noCache.threadCache();
+        zeroed = NativeAllocator.create(AllocatorConfig.defaults().withZeroed(true));
+        zeroedCache = zeroed.threadCache();
     }
 
     @TearDown(Level.Trial)
@@ -106,6 +111,7 @@ public class AllocatorBenchmark {
         allocator.close();
         unchecked.close();
         noCache.close();
+        zeroed.close();
     }
 
     @Benchmark
@@ -132,6 +138,16 @@ public class AllocatorBenchmark {
         s.set(ValueLayout.JAVA_LONG, 0, value);
         long r = s.get(ValueLayout.JAVA_LONG, 0);
         uncheckedCache.free(s);
+        return r;
+    }
+
+    /** The held-cache pair with {@code AllocatorConfig.zeroed}: its difference to segpoolHeldCache is the fill. */
+    @Benchmark
+    public long segpoolZeroed() {
+        MemorySegment s = zeroedCache.allocate(size);
+        s.set(ValueLayout.JAVA_LONG, 0, value);
+        long r = s.get(ValueLayout.JAVA_LONG, 0);
+        zeroedCache.free(s);
         return r;
     }
 
