@@ -16,7 +16,7 @@ mkdir -p "$results"
 java="$JAVA_HOME/bin/java"
 common=(-prof gc -f 1 -wi 2 -w 1 -i 3 -r 1 "$@")
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" \
-    'AllocatorBenchmark|PeersBenchmark|StackGrowthBenchmark|DeferBenchmark|CrossThreadBenchmark' \
+    'AllocatorBenchmark|PeersBenchmark|StackGrowthBenchmark|DeferBenchmark|CrossThreadBenchmark|VirtualThreadBenchmark' \
     "${common[@]}" -rf json -rff "$results/results-t1.json"
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" \
     'AllocatorBenchmark.segpool(ThreadLocal|HeldCache|NoCacheAblation)$|AllocatorBenchmark.mallocFree$|PeersBenchmark.nettyAdaptiveTuned' \
