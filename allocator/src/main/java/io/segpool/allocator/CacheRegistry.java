@@ -1,5 +1,6 @@
 package io.segpool.allocator;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,7 +8,12 @@ import java.util.List;
  * Every thread cache of one allocator: where a thread finds its own, where the caches of ended
  * threads are found and emptied, and where stats are summed.
  *
- * <p>Platform threads reach their cache through a {@code ThreadLocal}. When one ends, its cache
+ * <p>Platform threads reach their cache through a {@code ThreadLocal} that holds it weakly: the
+ * {@link #platform} list holds it strongly while the allocator is open. A strong value would
+ * point back (cache, allocator, registry) to the {@code ThreadLocal} key itself, and a long-lived
+ * thread would then keep every allocator it ever used reachable, closed or not.
+ *
+ * <p> When one ends, its cache
  * is reclaimed (its blocks go to the central stacks, its counters to the retired totals) by the
  * next {@code trim()} or {@code readMemStats}, and by the next refill or spill slow path of any
  * thread when a cache was registered since the last scan: thread churn is what strands blocks, so
@@ -21,7 +27,7 @@ import java.util.List;
 final class CacheRegistry {
 
     private final NativeAllocator allocator;
-    private final ThreadLocal<ThreadCache> local;
+    private final ThreadLocal<WeakReference<ThreadCache>> local = new ThreadLocal<>();
     /** Live platform caches; guarded by this. */
     private final List<ThreadCache> platform = new ArrayList<>();
     /** Shared virtual-thread caches, made on first use; written under this, read racily (final fields). */
@@ -35,15 +41,23 @@ final class CacheRegistry {
     CacheRegistry(NativeAllocator allocator) {
         this.allocator = allocator;
         this.shared = new ThreadCache[2 * Runtime.getRuntime().availableProcessors()];
-        this.local = ThreadLocal.withInitial(this::register);
     }
 
     /** The calling platform thread's cache. */
     ThreadCache local() {
-        return local.get();
+        WeakReference<ThreadCache> ref = local.get();
+        ThreadCache cache = ref == null ? null : ref.get();
+        return cache != null ? cache : registerLocal();
+    }
+
+    private ThreadCache registerLocal() {
+        ThreadCache cache = register();
+        local.set(new WeakReference<>(cache));
+        return cache;
     }
 
     private synchronized ThreadCache register() {
+        allocator.checkOpen();
         ThreadCache cache = new ThreadCache(allocator, Thread.currentThread());
         platform.add(cache);
         registeredSinceScan++;
@@ -152,5 +166,11 @@ final class CacheRegistry {
         out[0] = mallocs;
         out[1] = frees;
         out[2] = cached;
+    }
+
+    /** Drops every platform cache; for {@link NativeAllocator#close()}, after which none is used again. */
+    synchronized void releaseAll() {
+        platform.clear();
+        local.remove();
     }
 }

@@ -446,6 +446,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             closed = true;
         }
         source.releaseAll();
+        caches.releaseAll();
     }
 
     /**
