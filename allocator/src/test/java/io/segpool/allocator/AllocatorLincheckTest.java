@@ -14,7 +14,8 @@ import java.util.Set;
 
 /**
  * Lincheck model checking of the ring + central stack paths of {@link NativeAllocator}: threads
- * allocate 64-byte blocks by address, free blocks they hold, and trim. Addresses differ between
+ * allocate bursts of 64-byte blocks by address (each burst refills), free bursts of the blocks
+ * they hold (each burst spills), and trim. Addresses differ between
  * the sequential run and the interleaved ones, so each operation returns only the number of blocks
  * its thread holds; the real checks are in {@link #validate()}: no address is held twice, and every
  * byte mapped is in use, in a ring, central or released, with in-use bytes equal to the blocks held.
@@ -24,7 +25,9 @@ public class AllocatorLincheckTest {
 
     private static final long SIZE = 64;
     private static final int MAX_THREADS = 4;
-    private static final int MAX_HELD = 64;
+    /** Blocks per operation: 33 crosses refills of 16, and freeing 33 overflows a ring of 32: a spill. */
+    private static final int BURST = 33;
+    private static final int MAX_HELD = 8 * BURST;
 
     private final NativeAllocator allocator = NativeAllocator.create();
     private final long[][] held = new long[MAX_THREADS][MAX_HELD];
@@ -32,18 +35,17 @@ public class AllocatorLincheckTest {
 
     @Operation
     public int allocate(@Param(name = "tid") int tid) {
-        long address = allocator.allocateAddress(SIZE);
-        held[tid][count[tid]++] = address;
+        for (int i = 0; i < BURST; i++) {
+            held[tid][count[tid]++] = allocator.allocateAddress(SIZE);
+        }
         return count[tid];
     }
 
     @Operation
     public int free(@Param(name = "tid") int tid) {
-        if (count[tid] == 0) {
-            return 0;
+        for (int i = 0; i < BURST && count[tid] > 0; i++) {
+            allocator.freeAddress(held[tid][--count[tid]], SIZE);
         }
-        long address = held[tid][--count[tid]];
-        allocator.freeAddress(address, SIZE);
         return count[tid];
     }
 
@@ -82,8 +84,8 @@ public class AllocatorLincheckTest {
                 .actorsPerThread(3)
                 .actorsBefore(2)
                 .actorsAfter(1)
-                .iterations(15)
-                .invocationsPerIteration(400)
+                .iterations(10)
+                .invocationsPerIteration(300)
                 // trim() walks all 112 central stacks: a long loop, not a livelock.
                 // (the default bound of 50 iterations reports it as hung).
                 .loopBound(1_000)
