@@ -207,14 +207,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         long address = cache.ring(sizeClass).take();
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk.tracked()) {
-            int index = chunk.blockIndex(address);
-            if (debug) {
-                Poison.check(chunk, index, size);
-            }
-            chunk.markHandedOut(index, size);
-            if (leaks != null) {
-                leaks.allocated(address, size);
-            }
+            handOut(chunk, address, size);
         }
         MemorySegment segment = chunk.slice(address, size);
         return zeroed ? segment.fill((byte) 0) : segment;
@@ -230,21 +223,31 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     private long take(ThreadCache cache, int sizeClass, long size) {
         long address = cache.ring(sizeClass).take();
-        if (config.checkFrees()) {
+        if (config.checkFrees() || zeroed) {
             Chunk chunk = ChunkMap.lookup(address);
-            int index = chunk.blockIndex(address);
-            if (debug) {
-                Poison.check(chunk, index, size);
+            if (chunk.tracked()) {
+                handOut(chunk, address, size);
             }
-            chunk.markHandedOut(index, size);
-            if (leaks != null) {
-                leaks.allocated(address, size);
+            if (zeroed) {
+                chunk.slice(address, size).fill((byte) 0);
             }
-        }
-        if (zeroed) {
-            ChunkMap.lookup(address).slice(address, size).fill((byte) 0);
         }
         return address;
+    }
+
+    /**
+     * The bookkeeping of a tracked block leaving a ring: the debug poison check, the handed-out
+     * size that free checks compare against, and the leak tracker's record.
+     */
+    private void handOut(Chunk chunk, long address, long size) {
+        int index = chunk.blockIndex(address);
+        if (debug) {
+            Poison.check(chunk, index, size);
+        }
+        chunk.markHandedOut(index, size);
+        if (leaks != null) {
+            leaks.allocated(address, size);
+        }
     }
 
     void free(ThreadCache cache, MemorySegment segment) {
