@@ -65,13 +65,13 @@ public final class DeferScope implements AutoCloseable {
 
     /** Defers handler {@code handlerId} with no argument. */
     public void defer(int handlerId) {
-        pool.handler(checkUsable(handlerId));
+        checkDefer(handlerId);
         link(takeBlock(0), handlerId, 0);
     }
 
     /** Defers handler {@code handlerId} with one 8-byte argument, read back by {@link DeferArgs#word()}. */
     public void defer(int handlerId, long argument) {
-        pool.handler(checkUsable(handlerId));
+        checkDefer(handlerId);
         MemorySegment block = takeBlock(Long.BYTES);
         block.set(ValueLayout.JAVA_LONG, DeferBlocks.HEADER, argument);
         link(block, handlerId, Long.BYTES);
@@ -79,7 +79,7 @@ public final class DeferScope implements AutoCloseable {
 
     /** Defers handler {@code handlerId} with a copy of {@code arguments} (up to 64 KiB). */
     public void defer(int handlerId, MemorySegment arguments) {
-        pool.handler(checkUsable(handlerId));
+        checkDefer(handlerId);
         long size = arguments.byteSize();
         if (size > DeferBlocks.MAX_ARGS) {
             throw new IllegalArgumentException("defer arguments of " + size + " bytes exceed the "
@@ -92,7 +92,7 @@ public final class DeferScope implements AutoCloseable {
 
     /** Defers pending in this scope. */
     public int pending() {
-        checkUsable(0);
+        checkUsable();
         return pending;
     }
 
@@ -101,7 +101,7 @@ public final class DeferScope implements AutoCloseable {
      * An action may defer again: that defer runs in this same call.
      */
     public void runDeferred() {
-        checkUsable(0);
+        checkUsable();
         runAll();
     }
 
@@ -126,7 +126,7 @@ public final class DeferScope implements AutoCloseable {
      * blocks go back to this thread's cache first.
      */
     public void moveTo(Thread newOwner) {
-        checkUsable(0);
+        checkUsable();
         java.util.Objects.requireNonNull(newOwner, "newOwner");
         freeSpares(); // spares belong to this thread's cache: seed 001's cross-thread flow goes through the rings
         owner = newOwner;
@@ -263,13 +263,17 @@ public final class DeferScope implements AutoCloseable {
         return own;
     }
 
-    /** Checks thread and state, returns {@code handlerId} so a caller can validate it in one line. */
-    private int checkUsable(int handlerId) {
+    /** Refuses a defer from the wrong thread, on a closed scope, or of an unregistered handler, before anything changes. */
+    private void checkDefer(int handlerId) {
+        checkUsable();
+        pool.handler(handlerId); // throws for an id that is not registered
+    }
+
+    private void checkUsable() {
         checkThread();
         if (closed) {
             throw new IllegalStateException("this DeferScope is closed");
         }
-        return handlerId;
     }
 
     private void checkThread() {
