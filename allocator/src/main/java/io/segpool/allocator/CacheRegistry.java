@@ -1,37 +1,41 @@
 package io.segpool.allocator;
 
-import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Every thread cache of one allocator: where a thread finds its own, where the caches of ended
  * threads are found and emptied, and where stats are summed.
  *
- * <p>Platform threads reach their cache through a {@code ThreadLocal} that holds it weakly: the
- * {@link #platform} list holds it strongly while the allocator is open. A strong value would
- * point back (cache, allocator, registry) to the {@code ThreadLocal} key itself, and a long-lived
- * thread would then keep every allocator it ever used reachable, closed or not.
+ * <p>Platform threads find their cache in {@link #table}, an open-addressed array indexed by
+ * {@code threadId()}: one load of the array, one of the slot, one compare of the owner. Thread ids
+ * are handed out in sequence, so live threads rarely collide; the table is at least four times
+ * the number of live caches and is rebuilt (copy-on-write, published with a volatile store) when a
+ * cache is registered or reclaimed, so it stays bounded by the live threads under churn, and
+ * nothing outside the allocator (no {@code ThreadLocal}) keeps a closed allocator reachable.
  *
- * <p> When one ends, its cache
- * is reclaimed (its blocks go to the central stacks, its counters to the retired totals) by the
- * next {@code trim()} or {@code readMemStats}, and by the next refill or spill slow path of any
- * thread when a cache was registered since the last scan: thread churn is what strands blocks, so
- * churn is what triggers the scan. A thread's end happens-before another thread seeing
- * {@code isAlive() == false} (JLS 17.4.4), so the reclaimer sees the dead thread's last writes.
+ * <p>When a platform thread ends, its cache is reclaimed (its blocks go to the central stacks,
+ * its counters to the retired totals) by the next {@code trim()} or {@code readMemStats}, and by the
+ * next refill or spill of any thread when a cache was registered since the last scan: thread churn
+ * is what strands blocks, so churn is what triggers the scan. A thread's end happens-before
+ * another thread seeing {@code isAlive() == false} (JLS 17.4.4), so the reclaimer sees its writes.
  *
- * <p>Virtual threads share {@link #sharedCount} caches, at most two per processor, picked by thread
- * id and taken with {@code tryLock} (the next one on contention, a blocking lock after a full
- * round): a million virtual threads make no more caches than that.
+ * <p>Virtual threads never get a cache of their own: they share {@link #stripes}, at most two per
+ * processor, picked by thread id and taken with a compare-and-set flag (the next stripe when one
+ * is taken, a yield after a full round). A million virtual threads make no more caches than that.
  */
 final class CacheRegistry {
 
+    private static final int MIN_TABLE = 64;
+
     private final NativeAllocator allocator;
-    private final ThreadLocal<WeakReference<ThreadCache>> local = new ThreadLocal<>();
+    /** Platform caches by thread id; replaced whole under this, read plainly by the hot path. */
+    private volatile ThreadCache[] table = new ThreadCache[MIN_TABLE];
     /** Live platform caches; guarded by this. */
     private final List<ThreadCache> platform = new ArrayList<>();
     /** Shared virtual-thread caches, made on first use; written under this, read racily (final fields). */
-    private final ThreadCache[] shared;
+    private final ThreadCache[] stripes;
     /** Caches registered since the last scan for ended threads; written under this. */
     private volatile int registeredSinceScan;
     /** Counters of reclaimed caches, per class; guarded by this. */
@@ -40,55 +44,108 @@ final class CacheRegistry {
 
     CacheRegistry(NativeAllocator allocator) {
         this.allocator = allocator;
-        this.shared = new ThreadCache[2 * Runtime.getRuntime().availableProcessors()];
+        this.stripes = new ThreadCache[2 * Runtime.getRuntime().availableProcessors()];
     }
 
-    /** The calling platform thread's cache. */
-    ThreadCache local() {
-        WeakReference<ThreadCache> ref = local.get();
-        ThreadCache cache = ref == null ? null : ref.get();
-        return cache != null ? cache : registerLocal();
+    /**
+     * The calling thread's cache: a platform thread's own, or a stripe taken for a virtual thread,
+     * which the caller gives back with {@link #releaseStripe}.
+     */
+    ThreadCache current() {
+        Thread thread = Thread.currentThread();
+        ThreadCache[] slots = table;
+        ThreadCache cache = slots[(int) thread.threadId() & (slots.length - 1)];
+        if (cache != null && cache.owner == thread) {
+            return cache;
+        }
+        return currentSlow(thread);
     }
 
-    private ThreadCache registerLocal() {
-        ThreadCache cache = register();
-        local.set(new WeakReference<>(cache));
-        return cache;
-    }
-
-    private synchronized ThreadCache register() {
-        allocator.checkOpen();
-        ThreadCache cache = new ThreadCache(allocator, Thread.currentThread());
-        platform.add(cache);
-        registeredSinceScan++;
-        return cache;
-    }
-
-    /** Locks and returns a shared cache for a virtual thread; the caller unlocks {@link ThreadCache#lock}. */
-    ThreadCache lockShared(Thread thread) {
-        int n = shared.length;
-        int start = (int) (((thread.threadId() * 0x9E37_79B9_7F4A_7C15L) >>> 33) % n);
-        for (int i = 0; i < n; i++) {
-            ThreadCache cache = sharedCache((start + i) % n);
-            if (cache.lock.tryLock()) {
-                return cache;
+    private ThreadCache currentSlow(Thread thread) {
+        if (thread.isVirtual()) {
+            return takeStripe(thread);
+        }
+        ThreadCache[] slots = table;
+        int mask = slots.length - 1;
+        for (int i = (int) thread.threadId() & mask; slots[i] != null; i = (i + 1) & mask) {
+            if (slots[i].owner == thread) {
+                return slots[i];
             }
         }
-        ThreadCache cache = sharedCache(start);
-        cache.lock.lock();
+        return register(thread);
+    }
+
+    private synchronized ThreadCache register(Thread thread) {
+        allocator.checkOpen();
+        ThreadCache cache = allocator.newCache(thread);
+        platform.add(cache);
+        registeredSinceScan++;
+        rebuild();
         return cache;
     }
 
-    private ThreadCache sharedCache(int i) {
-        ThreadCache cache = shared[i];
-        return cache != null ? cache : newShared(i);
+    /** Rebuilds {@link #table} from {@link #platform}; under this. */
+    private void rebuild() {
+        int size = MIN_TABLE;
+        while (size < 4 * platform.size()) {
+            size <<= 1;
+        }
+        ThreadCache[] slots = new ThreadCache[size];
+        for (ThreadCache cache : platform) {
+            int i = (int) cache.owner.threadId() & (size - 1);
+            while (slots[i] != null) {
+                i = (i + 1) & (size - 1);
+            }
+            slots[i] = cache;
+        }
+        table = slots;
     }
 
-    private synchronized ThreadCache newShared(int i) {
-        if (shared[i] == null) {
-            shared[i] = new ThreadCache(allocator, null);
+    /**
+     * Takes a stripe for {@code thread}: the one it already holds (re-entry), else the first free
+     * one from a start picked by its id. After a full round of taken stripes it parks for a moment
+     * (longer each round, up to a millisecond) and tries again: a holder may be unmounted inside a
+     * refill, and parking, unlike {@code Thread.yield()}, lets it run again.
+     */
+    ThreadCache takeStripe(Thread thread) {
+        int n = stripes.length;
+        int start = (int) (((thread.threadId() * 0x9E37_79B9_7F4A_7C15L) >>> 33) % n);
+        for (long backoff = 1_000; ; backoff = Math.min(2 * backoff, 1_000_000)) {
+            for (int i = 0; i < n; i++) {
+                ThreadCache stripe = stripe((start + i) % n);
+                if (stripe.owner == thread) {
+                    stripe.depth++;
+                    return stripe;
+                }
+                if (stripe.tryTake()) {
+                    stripe.owner = thread;
+                    stripe.depth = 1;
+                    return stripe;
+                }
+            }
+            allocator.checkOpen();
+            LockSupport.parkNanos(backoff);
         }
-        return shared[i];
+    }
+
+    /** Gives back a stripe that {@link #takeStripe} returned, once its holder's last use ends. */
+    void releaseStripe(ThreadCache stripe) {
+        if (--stripe.depth == 0) {
+            stripe.owner = null;
+            stripe.giveBack();
+        }
+    }
+
+    private ThreadCache stripe(int i) {
+        ThreadCache stripe = stripes[i];
+        return stripe != null ? stripe : newStripe(i);
+    }
+
+    private synchronized ThreadCache newStripe(int i) {
+        if (stripes[i] == null) {
+            stripes[i] = allocator.newCache(null);
+        }
+        return stripes[i];
     }
 
     /** The slow-path check: scans for ended threads only when caches were registered since the last scan. */
@@ -111,28 +168,26 @@ final class CacheRegistry {
                 reclaimed++;
             }
         }
+        if (reclaimed > 0) {
+            rebuild();
+        }
         return reclaimed;
     }
 
     private void retire(ThreadCache cache) {
-        long blocks = 0;
         for (int c = 0; c < retiredMallocs.length; c++) {
-            RingCache ring = cache.ringOrNull(c);
-            if (ring != null) {
-                blocks += ring.countOpaque();
-                ring.flush();
-                retiredMallocs[c] += ring.mallocsOpaque();
-                retiredFrees[c] += ring.freesOpaque();
-            }
+            retiredMallocs[c] += RingCache.mallocs(cache, c);
+            retiredFrees[c] += RingCache.frees(cache, c);
         }
+        long blocks = RingCache.flush(cache);
         AllocatorEvents.reclaimed(cache.owner, blocks);
     }
 
-    /** Live caches: platform threads' plus the shared ones made so far. */
+    /** Live caches: platform threads' plus the stripes made so far. */
     synchronized int cacheCount() {
         int n = platform.size();
-        for (ThreadCache cache : shared) {
-            if (cache != null) {
+        for (ThreadCache stripe : stripes) {
+            if (stripe != null) {
                 n++;
             }
         }
@@ -148,19 +203,16 @@ final class CacheRegistry {
         long frees = retiredFrees[sizeClass];
         long cached = 0;
         for (int i = 0; i < platform.size(); i++) {
-            RingCache ring = platform.get(i).ringOrNull(sizeClass);
-            if (ring != null) {
-                mallocs += ring.mallocsOpaque();
-                frees += ring.freesOpaque();
-                cached += ring.countOpaque();
-            }
+            ThreadCache cache = platform.get(i);
+            mallocs += RingCache.mallocs(cache, sizeClass);
+            frees += RingCache.frees(cache, sizeClass);
+            cached += RingCache.cached(cache, sizeClass);
         }
-        for (ThreadCache cache : shared) {
-            RingCache ring = cache == null ? null : cache.ringOrNull(sizeClass);
-            if (ring != null) {
-                mallocs += ring.mallocsOpaque();
-                frees += ring.freesOpaque();
-                cached += ring.countOpaque();
+        for (ThreadCache stripe : stripes) {
+            if (stripe != null) {
+                mallocs += RingCache.mallocs(stripe, sizeClass);
+                frees += RingCache.frees(stripe, sizeClass);
+                cached += RingCache.cached(stripe, sizeClass);
             }
         }
         out[0] = mallocs;
@@ -171,6 +223,6 @@ final class CacheRegistry {
     /** Drops every platform cache; for {@link NativeAllocator#close()}, after which none is used again. */
     synchronized void releaseAll() {
         platform.clear();
-        local.remove();
+        table = new ThreadCache[MIN_TABLE];
     }
 }

@@ -1,8 +1,6 @@
 package io.segpool.allocator;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The central pool of free blocks of one size class: a stack that thread caches trade whole
@@ -20,22 +18,17 @@ final class CentralStack extends CentralStackPadAfter {
     /** Blocks moved per refill or spill: half a ring, so a ring never refills and spills back to back. */
     static final int BATCH = 16;
 
-    CentralStack(NativeAllocator owner, ChunkSource source, int sizeClass) {
-        super(owner, source, sizeClass);
+    CentralStack(NativeAllocator owner, Heap heap, int sizeClass) {
+        super(owner, heap, sizeClass);
     }
 
     /**
-     * Moves one batch of free blocks into {@code slots}, starting at {@code start} and wrapping
-     * around the ring. Carves a new batch from a chunk, mapping one if needed, when fewer than a
-     * batch are here. When the mapping is refused (the memory limit or the OS), trims every class
-     * and tries once more before the refusal is thrown, with the ring unchanged. The trim runs
-     * outside this stack's lock because it takes every class's lock in turn.
+     * Moves {@code n} free blocks ({@code 1 <= n <= BATCH}; the ablations take fewer) into
+     * {@code slots[start..start+n)}. Carves a new batch from a chunk, carving a chunk from the heap
+     * if needed, when fewer than {@code n} are here. When the heap refuses (the memory limit or the
+     * OS), trims every class and tries once more before the refusal is thrown, with the ring
+     * unchanged. The trim runs outside this stack's lock because it takes every class's lock in turn.
      */
-    void refill(long[] slots, int start) {
-        refill(slots, start, BATCH);
-    }
-
-    /** {@link #refill(long[], int)} of {@code n} blocks, {@code 1 <= n <= BATCH}: the ablations take fewer. */
     void refill(long[] slots, int start, int n) {
         synchronized (this) {
             if (tryRefill(slots, start, n, false)) {
@@ -58,32 +51,22 @@ final class CentralStack extends CentralStackPadAfter {
         if (count < n && !carve(lastTry)) {
             return false;
         }
-        int mask = slots.length - 1;
-        for (int i = 0; i < n; i++) {
-            slots[(start + i) & mask] = blocks[--count];
+        // The top of the stack goes to the top of the ring, which hands it out first.
+        for (int i = n - 1; i >= 0; i--) {
+            slots[start + i] = blocks[--count];
         }
         refills++;
         return true;
     }
 
-    /** Takes one batch of blocks from {@code slots} (from {@code start}, wrapping) onto the stack. */
-    synchronized void spill(long[] slots, int start) {
+    /** Takes {@code n} blocks from {@code slots[start..start+n)} onto the stack: one batch from a full ring. */
+    synchronized void spill(long[] slots, int start, int n) {
         owner.checkOpen();
-        pushAll(slots, start, BATCH);
+        pushAll(slots, start, n);
         spills++;
     }
 
-    /** Takes one block back; for the no-cache ablation, where every free comes here. */
-    synchronized void spillOne(long address) {
-        owner.checkOpen();
-        if (count == blocks.length) {
-            blocks = Arrays.copyOf(blocks, blocks.length * 2);
-        }
-        blocks[count++] = address;
-        spills++;
-    }
-
-    /** Takes {@code n} blocks of a cache that no thread uses any more (from {@code start}, wrapping). */
+    /** Takes {@code n} blocks of a cache that no thread uses any more. */
     synchronized void reclaim(long[] slots, int start, int n) {
         pushAll(slots, start, n);
     }
@@ -92,77 +75,86 @@ final class CentralStack extends CentralStackPadAfter {
         if (count + n > blocks.length) {
             blocks = Arrays.copyOf(blocks, Math.max(blocks.length * 2, count + n));
         }
-        int mask = slots.length - 1;
-        for (int i = 0; i < n; i++) {
-            blocks[count++] = slots[(start + i) & mask];
-        }
+        System.arraycopy(slots, start, blocks, count, n);
+        count += n;
     }
 
     /**
-     * Carves the next batch of the current chunk onto the stack, mapping a fresh chunk when it is
-     * used up. False, with nothing changed, when that mapping was refused and not {@code lastTry}.
+     * Carves the next batch of the current chunk onto the stack, carving a fresh chunk from the
+     * heap when it is used up. False, with nothing changed, when that was refused and not
+     * {@code lastTry}.
      */
     private boolean carve(boolean lastTry) {
-        if (carving == null || carving.carved == carving.blockCount) {
-            Chunk fresh = source.mapClassChunk(sizeClass, lastTry);
-            if (fresh == null) {
+        if (carving < 0 || carved == blocksPerChunk) {
+            long fresh = heap.carve(sizeClass, chunkBytes, lastTry);
+            if (fresh < 0) {
                 return false;
             }
             carving = fresh;
-            chunks.add(carving);
+            carved = 0;
+            addChunk(fresh);
         }
         if (count + BATCH > blocks.length) {
             blocks = Arrays.copyOf(blocks, Math.max(blocks.length * 2, count + BATCH));
         }
-        // Highest address first, so the ring hands out the batch in ascending address order.
+        // Highest offset first, so the ring hands out the batch in ascending address order.
         for (int i = BATCH - 1; i >= 0; i--) {
-            blocks[count++] = carving.blockAddress(carving.carved + i);
+            blocks[count++] = carving + (carved + i) * blockSize;
         }
-        carving.carved += BATCH;
+        carved += BATCH;
         return true;
     }
 
+    private void addChunk(long offset) {
+        if (chunkCount == chunks.length) {
+            chunks = Arrays.copyOf(chunks, chunks.length * 2);
+        }
+        chunks[chunkCount++] = offset;
+    }
+
     /**
-     * Gives back to the OS every chunk of this class whose blocks are all here (on the stack or
-     * not yet carved). Returns the bytes unmapped.
+     * Gives back to the OS every chunk of this class whose blocks are all here (on the stack or,
+     * for the chunk being carved, not carved yet). Returns the bytes released. Sorts the stack and
+     * the chunk list and sweeps them together: no per-block lookup structure is kept for this.
      */
     synchronized long trim() {
-        for (int i = 0; i < count; i++) {
-            ChunkMap.lookup(blocks[i]).trimCount++;
-        }
-        List<Chunk> released = new ArrayList<>();
-        for (Chunk chunk : chunks) {
-            if (chunk.trimCount + (chunk.blockCount - chunk.carved) == chunk.blockCount) {
-                chunk.trimmed = true;
-                released.add(chunk);
-            }
-            chunk.trimCount = 0;
-        }
-        if (released.isEmpty()) {
+        if (chunkCount == 0) {
             return 0;
         }
-        int kept = 0;
-        for (int i = 0; i < count; i++) {
-            if (!ChunkMap.lookup(blocks[i]).trimmed) {
-                blocks[kept++] = blocks[i];
-            }
-        }
-        count = kept;
+        Arrays.sort(blocks, 0, count);
+        Arrays.sort(chunks, 0, chunkCount);
         long bytes = 0;
-        for (Chunk chunk : released) {
-            chunks.remove(chunk);
-            if (chunk == carving) {
-                carving = null;
+        int keptChunks = 0;
+        int keptBlocks = 0;
+        int next = 0;
+        for (int c = 0; c < chunkCount; c++) {
+            long chunk = chunks[c];
+            int first = next;
+            while (next < count && blocks[next] < chunk + chunkBytes) {
+                next++;
             }
-            source.release(chunk);
-            bytes += chunk.length;
+            int here = next - first;
+            int expected = chunk == carving ? carved : blocksPerChunk;
+            if (here == expected) {
+                heap.release(chunk, chunkBytes);
+                bytes += chunkBytes;
+                if (chunk == carving) {
+                    carving = -1;
+                }
+            } else {
+                chunks[keptChunks++] = chunk;
+                System.arraycopy(blocks, first, blocks, keptBlocks, here);
+                keptBlocks += here;
+            }
         }
+        chunkCount = keptChunks;
+        count = keptBlocks;
         return bytes;
     }
 
     /** Bytes of free blocks here, counting chunk space not yet carved. */
     synchronized long bytes() {
-        long uncarved = carving == null ? 0 : carving.blockCount - carving.carved;
+        long uncarved = carving < 0 ? 0 : blocksPerChunk - carved;
         return (count + uncarved) * blockSize;
     }
 
@@ -188,24 +180,31 @@ abstract class CentralStackPadBefore {
 /** The fields of a {@link CentralStack}; all but the final ones are guarded by its monitor. */
 abstract class CentralStackFields extends CentralStackPadBefore {
     final NativeAllocator owner;
-    final ChunkSource source;
+    final Heap heap;
     final int sizeClass;
     final long blockSize;
-    /** Addresses of free blocks; the top is at {@code count - 1}. */
+    final int blocksPerChunk;
+    final long chunkBytes;
+    /** Heap offsets of free blocks; the top is at {@code count - 1}. */
     long[] blocks = new long[4 * CentralStack.BATCH];
     int count;
-    /** The chunk that {@code carve} takes batches from, or null. */
-    Chunk carving;
-    /** Every chunk of this class that is mapped now. */
-    final List<Chunk> chunks = new ArrayList<>();
+    /** Offset of the chunk that {@code carve} takes batches from, or -1. */
+    long carving = -1;
+    /** Blocks of {@link #carving} carved so far. */
+    int carved;
+    /** Offsets of every chunk of this class carved and not released, in {@code chunks[0..chunkCount)}. */
+    long[] chunks = new long[4];
+    int chunkCount;
     long refills;
     long spills;
 
-    CentralStackFields(NativeAllocator owner, ChunkSource source, int sizeClass) {
+    CentralStackFields(NativeAllocator owner, Heap heap, int sizeClass) {
         this.owner = owner;
-        this.source = source;
+        this.heap = heap;
         this.sizeClass = sizeClass;
         this.blockSize = SizeClasses.size(sizeClass);
+        this.blocksPerChunk = SizeClasses.blocksPerChunk(sizeClass);
+        this.chunkBytes = blocksPerChunk * blockSize;
     }
 }
 
@@ -213,7 +212,7 @@ abstract class CentralStackFields extends CentralStackPadBefore {
 abstract class CentralStackPadAfter extends CentralStackFields {
     long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
-    CentralStackPadAfter(NativeAllocator owner, ChunkSource source, int sizeClass) {
-        super(owner, source, sizeClass);
+    CentralStackPadAfter(NativeAllocator owner, Heap heap, int sizeClass) {
+        super(owner, heap, sizeClass);
     }
 }

@@ -4,8 +4,10 @@ import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An off-heap allocator of recycled native blocks. Requests up to {@link SizeClasses#MAX_SIZE}
@@ -16,19 +18,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Two ways in, with the same checks:
  * <ul>
  *   <li>{@link #allocate(long)} / {@link #free(MemorySegment)}: a {@link MemorySegment} of exactly
- *   the requested size, in the scope of its chunk, so touching it after its memory went back to
- *   the OS throws {@link IllegalStateException}. Use this by default. The segment is one small
- *   heap object; where it does not escape the calling code (allocate, use, free in one method),
- *   the JIT removes it and the pair allocates nothing on the heap.
+ *   the requested size. Use this by default. The segment is one small heap object; where it does
+ *   not escape the calling code (allocate, use, free in one method), the JIT removes it and the
+ *   pair allocates nothing on the heap.
  *   <li>{@link #allocateAddress(long)} / {@link #freeAddress(long, long)}: a raw address, for
  *   handing blocks across threads through a {@code long} (a Disruptor event, a queue of longs)
- *   with no heap object at all. View the block with {@link #segment(long, long)}.
+ *   with no heap object at all. View the block with {@link #segment(long, long)}: a few
+ *   instructions, and no object either where the view does not escape.
  * </ul>
+ *
+ * <p>Every class block is a slice of one segment over this allocator's reservation, so every
+ * segment it hands out turns invalid together at {@link #close()}: a segment used after close
+ * throws {@link IllegalStateException}, and nothing handed out can touch unmapped memory.
+ * {@link #trim()} gives free chunks' pages back to the OS but keeps them mapped: a stale segment
+ * over a trimmed block reads zeros, never faults.
  *
  * <p>This is a {@link SegmentAllocator}, not an {@link java.lang.foreign.Arena}: blocks are
  * recycled, so a segment's memory is not zeroed and its address may be handed out again after a
- * free. {@link #close()} gives every byte back to the OS; any call after it throws
- * {@link IllegalStateException}.
+ * free. Any call after {@code close()} throws {@link IllegalStateException}.
  */
 public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
@@ -41,33 +48,31 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /** Blocks a ring takes from or gives to its central stack at once: half its capacity. */
     public static final int BATCH = CentralStack.BATCH;
 
+    /** Open allocators, weakly: only for naming "another NativeAllocator" in a refusal. */
+    private static final List<WeakReference<NativeAllocator>> OPEN = new ArrayList<>();
+
     private final AllocatorConfig config;
-    /** Whether blocks are handed out zeroed ({@link AllocatorConfig#zeroed()}). */
-    private final boolean zeroed;
-    /** Allocation sites for leak reports; null unless {@link AllocatorConfig#leakTracking()} is on. */
-    private final LeakTracker leaks;
-    /** {@link AllocatorConfig#debug()}: the one switch in front of every poison fill and check. */
-    private final boolean debug;
-    private final ChunkSource source;
+    final Heap heap;
+    final BlockChecks checks;
+    final CacheRegistry caches;
     private final CentralStack[] centrals;
-    private final CacheRegistry caches;
-    /** Set once by {@link #close()}; read on every call. */
+    private final LargeBlocks large;
+    private final int mode;
+    /** Set once by {@link #close()}; read on the slow paths. */
     private volatile boolean closed;
-    private final AtomicLong largeInuse = new AtomicLong();
-    private final AtomicLong largeMallocs = new AtomicLong();
-    private final AtomicLong largeFrees = new AtomicLong();
     /** Scratch for {@link #readMemStats}, which holds its monitor so that the read makes no garbage. */
     private final long[] classSums = new long[3];
 
     private NativeAllocator(AllocatorConfig config, MemoryMapper mapper) {
         this.config = config;
-        this.leaks = config.leakTracking() == AllocatorConfig.LeakTracking.OFF ? null : new LeakTracker(config.leakTracking());
-        this.debug = config.debug();
-        this.zeroed = config.zeroed();
-        this.source = new ChunkSource(this, mapper, config);
+        this.mode = BlockChecks.mode(config);
+        MemoryBudget budget = new MemoryBudget(config.memoryLimit());
+        this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()));
+        this.checks = new BlockChecks(this, heap, config);
+        this.large = new LargeBlocks(this, heap, new ChunkSource(this, mapper, budget), checks.leaks());
         this.centrals = new CentralStack[SizeClasses.count()];
         for (int c = 0; c < centrals.length; c++) {
-            centrals[c] = new CentralStack(this, source, c);
+            centrals[c] = new CentralStack(this, heap, c);
         }
         this.caches = new CacheRegistry(this);
     }
@@ -83,42 +88,44 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     /** An allocator that maps through {@code mapper} instead of the OS; for tests that make mapping fail. */
     static NativeAllocator create(AllocatorConfig config, MemoryMapper mapper) {
-        return new NativeAllocator(Objects.requireNonNull(config, "config"), Objects.requireNonNull(mapper, "mapper"));
+        NativeAllocator allocator = new NativeAllocator(Objects.requireNonNull(config, "config"),
+                Objects.requireNonNull(mapper, "mapper"));
+        synchronized (OPEN) {
+            OPEN.removeIf(ref -> ref.get() == null);
+            OPEN.add(new WeakReference<>(allocator));
+        }
+        return allocator;
     }
 
     public AllocatorConfig config() {
         return config;
     }
 
-    // ---- segments -----------------------------------------------------------------------------
+    // ---- the calling thread's cache, then the engine ------------------------------------------
 
     /** {@code size} bytes, 16-byte aligned, not zeroed. */
     @Override
     public MemorySegment allocate(long size) {
-        Thread thread = Thread.currentThread();
-        if (!thread.isVirtual()) {
-            return allocate(caches.local(), size);
-        }
-        ThreadCache cache = caches.lockShared(thread);
+        ThreadCache cache = caches.current();
         try {
-            return allocate(cache, size);
+            return cache.allocate0(size);
         } finally {
-            cache.lock.unlock();
+            if (cache.shared) {
+                caches.releaseStripe(cache);
+            }
         }
     }
 
     /** {@code size} bytes on an {@code alignment} boundary (a power of two up to {@link #MAX_ALIGNMENT}), not zeroed. */
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        Thread thread = Thread.currentThread();
-        if (!thread.isVirtual()) {
-            return allocate(caches.local(), size, alignment);
-        }
-        ThreadCache cache = caches.lockShared(thread);
+        ThreadCache cache = caches.current();
         try {
-            return allocate(cache, size, alignment);
+            return cache.allocate0(size, alignment);
         } finally {
-            cache.lock.unlock();
+            if (cache.shared) {
+                caches.releaseStripe(cache);
+            }
         }
     }
 
@@ -127,255 +134,137 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * segment from elsewhere, a slice or resized view of a block, a block already free.
      */
     public void free(MemorySegment segment) {
-        Thread thread = Thread.currentThread();
-        if (!thread.isVirtual()) {
-            free(caches.local(), segment);
-            return;
-        }
-        ThreadCache cache = caches.lockShared(thread);
+        ThreadCache cache = caches.current();
         try {
-            free(cache, segment);
+            cache.free0(segment);
         } finally {
-            cache.lock.unlock();
+            if (cache.shared) {
+                caches.releaseStripe(cache);
+            }
         }
     }
 
-    // ---- addresses ----------------------------------------------------------------------------
-
     /** Like {@link #allocate(long)}, returning the block's address and making no heap object. */
     public long allocateAddress(long size) {
-        Thread thread = Thread.currentThread();
-        if (!thread.isVirtual()) {
-            return allocateAddress(caches.local(), size);
-        }
-        ThreadCache cache = caches.lockShared(thread);
+        ThreadCache cache = caches.current();
         try {
-            return allocateAddress(cache, size);
+            return cache.allocateAddress0(size);
         } finally {
-            cache.lock.unlock();
+            if (cache.shared) {
+                caches.releaseStripe(cache);
+            }
         }
     }
 
     /** Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}. */
     public void freeAddress(long address, long size) {
-        Thread thread = Thread.currentThread();
-        if (!thread.isVirtual()) {
-            freeAddress(caches.local(), address, size);
-            return;
-        }
-        ThreadCache cache = caches.lockShared(thread);
+        ThreadCache cache = caches.current();
         try {
-            freeAddress(cache, address, size);
+            cache.freeAddress0(address, size);
         } finally {
-            cache.lock.unlock();
+            if (cache.shared) {
+                caches.releaseStripe(cache);
+            }
         }
     }
 
     /**
-     * A segment over a block allocated by address, in its chunk's scope, so that a stale view throws
-     * rather than crashes. Refuses an address in no chunk of this allocator.
+     * A segment over {@code size} bytes at {@code address}, for a block allocated by address: a
+     * slice of the allocator's heap segment (two compares; no object where the view does not
+     * escape), so it throws after {@link #close()} rather than crash. Refuses an address outside
+     * this allocator's blocks. The view is not bounded by the block: keep to the size you allocated.
      */
     public MemorySegment segment(long address, long size) {
+        long offset = address - heap.base;
+        long top = heap.top();
+        if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
+            return heap.all.asSlice(offset, size);
+        }
         checkOpen();
-        Chunk chunk = ChunkMap.lookup(address);
-        if (chunk == null || chunk.owner != this || address - chunk.base + size > chunk.length || size < 0) {
-            throw Refusals.notFromHere(this, address, size, null, chunk);
-        }
-        return chunk.slice(address, size);
+        return large.segment(address, size);
     }
-
-    // ---- the engine: one thread cache in hand -------------------------------------------------
-
-    MemorySegment allocate(ThreadCache cache, long size) {
-        checkOpen();
-        if (size < 0 || size > SizeClasses.MAX_SIZE) {
-            return allocateLarge(size, 1);
-        }
-        return slice(cache, SizeClasses.classOf(size), size);
-    }
-
-    MemorySegment allocate(ThreadCache cache, long size, long alignment) {
-        checkOpen();
-        int sizeClass = classFor(size, alignment);
-        if (sizeClass < 0) {
-            return allocateLarge(size, alignment);
-        }
-        return slice(cache, sizeClass, size);
-    }
-
-    private MemorySegment slice(ThreadCache cache, int sizeClass, long size) {
-        long address = cache.ring(sizeClass).take();
-        Chunk chunk = ChunkMap.lookup(address);
-        if (chunk.tracked()) {
-            handOut(chunk, address, size);
-        }
-        MemorySegment segment = chunk.slice(address, size);
-        return zeroed ? segment.fill((byte) 0) : segment;
-    }
-
-    long allocateAddress(ThreadCache cache, long size) {
-        checkOpen();
-        if (size < 0 || size > SizeClasses.MAX_SIZE) {
-            return allocateLarge(size, 1).address();
-        }
-        return take(cache, SizeClasses.classOf(size), size);
-    }
-
-    private long take(ThreadCache cache, int sizeClass, long size) {
-        long address = cache.ring(sizeClass).take();
-        if (config.checkFrees() || zeroed) {
-            Chunk chunk = ChunkMap.lookup(address);
-            if (chunk.tracked()) {
-                handOut(chunk, address, size);
-            }
-            if (zeroed) {
-                chunk.slice(address, size).fill((byte) 0);
-            }
-        }
-        return address;
-    }
-
-    /**
-     * The bookkeeping of a tracked block leaving a ring: the debug poison check, the handed-out
-     * size that free checks compare against, and the leak tracker's record.
-     */
-    private void handOut(Chunk chunk, long address, long size) {
-        int index = chunk.blockIndex(address);
-        if (debug) {
-            Poison.check(chunk, index, size);
-        }
-        chunk.markHandedOut(index, size);
-        if (leaks != null) {
-            leaks.allocated(address, size);
-        }
-    }
-
-    void free(ThreadCache cache, MemorySegment segment) {
-        checkOpen();
-        if (!segment.isNative()) {
-            throw Refusals.heapSegment(segment);
-        }
-        long address = segment.address();
-        long size = segment.byteSize();
-        Chunk chunk = ChunkMap.lookup(address);
-        if (chunk == null || chunk.owner != this) {
-            throw Refusals.notFromHere(this, address, size, segment, chunk);
-        }
-        if (chunk.checked && !segment.scope().equals(chunk.scope)) {
-            throw Refusals.foreignScope(address, size, chunk);
-        }
-        release(cache, chunk, address, size);
-    }
-
-    void freeAddress(ThreadCache cache, long address, long size) {
-        checkOpen();
-        Chunk chunk = ChunkMap.lookup(address);
-        if (chunk == null || chunk.owner != this) {
-            throw Refusals.notFromHere(this, address, size, null, chunk);
-        }
-        release(cache, chunk, address, size);
-    }
-
-    /** The shared tail of both frees: block checks, then the block goes to the ring (or a large one to the OS). */
-    private void release(ThreadCache cache, Chunk chunk, long address, long size) {
-        int index = chunk.blockIndex(address);
-        if (index < 0) {
-            throw Refusals.notBlockStart(address, size, chunk);
-        }
-        if (chunk.sizeClass == Chunk.LARGE) {
-            freeLarge(chunk, address, size);
-            return;
-        }
-        if (chunk.tracked()) {
-            long allocated = chunk.handedOutSize(index);
-            if (allocated < 0) {
-                throw Refusals.doubleFree(address, size, chunk);
-            }
-            if (allocated != size) {
-                throw Refusals.wrongSize(address, size, allocated);
-            }
-            chunk.markFree(index);
-            if (debug) {
-                Poison.fill(chunk, index);
-            }
-            if (leaks != null) {
-                leaks.freed(address);
-            }
-        }
-        cache.ring(chunk.sizeClass).put(address);
-    }
-
-    /** Size class for a request with an alignment, -1 for a large block; validates both. */
-    private static int classFor(long size, long alignment) {
-        if (alignment <= 0 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
-            throw Refusals.badAlignment(alignment);
-        }
-        if (size < 0 || size > SizeClasses.MAX_SIZE) {
-            return -1;
-        }
-        return SizeClasses.classOf(size, alignment);
-    }
-
-    // ---- large blocks: one mapping each -------------------------------------------------------
-
-    private MemorySegment allocateLarge(long size, long alignment) {
-        if (size < 0) {
-            throw Refusals.negativeSize(size);
-        }
-        if (size > MAX_BLOCK) {
-            throw Refusals.sizeTooLarge(size, MAX_BLOCK);
-        }
-        if (alignment <= 0 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
-            throw Refusals.badAlignment(alignment);
-        }
-        Chunk chunk = source.mapLarge(size, alignment, false);
-        if (chunk == null) {
-            trimForMemory();
-            chunk = source.mapLarge(size, alignment, true);
-        }
-        largeInuse.addAndGet(chunk.length);
-        largeMallocs.incrementAndGet();
-        if (leaks != null) {
-            leaks.allocated(chunk.base, size);
-        }
-        return chunk.slice(chunk.base, size);
-    }
-
-    private void freeLarge(Chunk chunk, long address, long size) {
-        if (size != chunk.largeSize) {
-            throw Refusals.wrongSize(address, size, chunk.largeSize);
-        }
-        source.release(chunk);
-        largeInuse.addAndGet(-chunk.length);
-        largeFrees.incrementAndGet();
-        if (leaks != null) {
-            leaks.freed(address);
-        }
-    }
-
-    // ---- caches, trim, stats, close -----------------------------------------------------------
 
     /**
      * The calling platform thread's cache, to hold for the tightest loops. Virtual threads share
-     * striped caches and cannot hold one: they are refused.
+     * striped caches and cannot hold one: they are refused (use {@link #borrowCache()}).
      */
     public ThreadCache threadCache() {
         checkOpen();
         Thread thread = Thread.currentThread();
         if (thread.isVirtual()) {
             throw new IllegalStateException("threadCache(): " + thread + " is virtual; virtual threads share"
-                    + " striped caches, so use allocate/free on the allocator itself");
+                    + " striped caches: use borrowCache() for a scope, or allocate/free on the allocator itself");
         }
-        return caches.local();
-    }
-
-    RingCache newRing(int sizeClass) {
-        return new RingCache(centrals[sizeClass], caches, config.threadCaching());
+        return caches.current();
     }
 
     /**
-     * Reclaims the caches of ended threads, then gives back to the OS every chunk whose blocks
-     * are all free in its central stack. Returns the bytes unmapped; {@code Sys} falls by as much.
+     * A cache for the calling thread to use until it closes it, for a run of allocations in a
+     * scope: {@code try (ThreadCache cache = allocator.borrowCache()) { ... }}. A virtual thread
+     * gets one of the striped caches that virtual threads share, for itself until {@code close()}
+     * (no flag to take per call); a platform thread gets its own cache, and closing it does nothing.
+     * Borrow for short, non-blocking work: while a virtual thread holds a stripe, others use the
+     * remaining ones, and when every stripe is borrowed they wait.
+     */
+    public ThreadCache borrowCache() {
+        checkOpen();
+        return caches.current();
+    }
+
+    // ---- slow paths the caches call -----------------------------------------------------------
+
+    ThreadCache newCache(Thread owner) {
+        boolean unbounded = config.threadCaching() == AllocatorConfig.ThreadCaching.UNBOUNDED;
+        int limit = config.threadCaching() == AllocatorConfig.ThreadCaching.NONE ? 0 : RING_CAPACITY;
+        return new ThreadCache(this, heap, mode, limit, unbounded, owner);
+    }
+
+    MemorySegment allocateLarge(long size, long alignment) {
+        return large.allocate(size, alignment);
+    }
+
+    void freeNotInHeap(MemorySegment segment) {
+        large.free(segment);
+    }
+
+    void freeAddressNotInHeap(long address, long size) {
+        large.freeAddress(address, size);
+    }
+
+    /** {@code e}, thrown by a heap access, or the closed refusal when the access failed because of close(). */
+    RuntimeException closedOr(IllegalStateException e) {
+        return heap.isAlive() ? e : Refusals.closed(e);
+    }
+
+    CentralStack central(int sizeClass) {
+        return centrals[sizeClass];
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw Refusals.closed();
+        }
+    }
+
+    /** The open allocator whose heap holds {@code address}, or null; for refusals only. */
+    static NativeAllocator ownerOf(long address) {
+        synchronized (OPEN) {
+            for (WeakReference<NativeAllocator> ref : OPEN) {
+                NativeAllocator allocator = ref.get();
+                if (allocator != null && Long.compareUnsigned(address - allocator.heap.base, allocator.heap.top()) < 0) {
+                    return allocator;
+                }
+            }
+        }
+        return null;
+    }
+
+    // ---- trim, stats, close -------------------------------------------------------------------
+
+    /**
+     * Reclaims the caches of ended threads, then gives back to the OS the pages of every chunk
+     * whose blocks are all free in its central stack. Returns the bytes released: {@code Released}
+     * grows by as much and {@code Sys} stays (the range stays mapped and is reused first).
      */
     public long trim() {
         checkOpen();
@@ -383,7 +272,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * {@link #trim()} for a mapping that the memory limit or the OS refused, before it tries again.
+     * {@link #trim()} for a chunk that the memory limit or the OS refused, before it tries again.
      * Must be called with no central stack's lock held: it takes each in turn.
      */
     long trimForMemory() {
@@ -401,36 +290,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         checkOpen();
         caches.reclaimEnded();
         synchronized (classSums) {
-            fill(stats, classSums);
+            MemStatsReader.fill(stats, classSums, centrals, caches, heap, large);
         }
-    }
-
-    private void fill(MemStats stats, long[] sums) {
-        stats.resetClasses(centrals.length);
-        long inuse = largeInuse.get();
-        long mallocs = largeMallocs.get();
-        long frees = largeFrees.get();
-        long cached = 0;
-        long centralBytes = 0;
-        for (int c = 0; c < centrals.length; c++) {
-            long size = SizeClasses.size(c);
-            caches.sumClass(c, sums);
-            CentralStack central = centrals[c];
-            stats.setClass(c, size, sums[0], sums[1], central.refills(), central.spills());
-            mallocs += sums[0];
-            frees += sums[1];
-            inuse += (sums[0] - sums[1]) * size;
-            cached += sums[2] * size;
-            centralBytes += central.bytes();
-        }
-        stats.setSys(source.sys());
-        stats.setInuse(inuse);
-        stats.setMallocs(mallocs);
-        stats.setFrees(frees);
-        stats.setCached(cached);
-        stats.setCentral(centralBytes);
-        stats.setReleased(0);
-        stats.setThreadCaches(caches.cacheCount());
     }
 
     /** Gives all memory back to the OS. Every segment of this allocator turns invalid. Idempotent. */
@@ -440,7 +301,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             if (closed) {
                 return;
             }
-            if (leaks != null) {
+            if (checks.leaks() != null) {
                 String report = leakReport();
                 if (!report.isEmpty()) {
                     System.getLogger("io.segpool.allocator.leaks").log(System.Logger.Level.WARNING, report);
@@ -448,7 +309,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             }
             closed = true;
         }
-        source.releaseAll();
+        synchronized (OPEN) {
+            OPEN.removeIf(ref -> ref.get() == null || ref.get() == this);
+        }
+        large.releaseAll();
+        heap.close();
         caches.releaseAll();
     }
 
@@ -462,26 +327,15 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         MemStats stats = new MemStats();
         readMemStats(stats);
         long blocks = stats.mallocs() - stats.frees();
-        if (leaks == null) {
+        if (checks.leaks() == null) {
             return stats.inuse() == 0 ? "" : "segpool leak report: " + blocks + " blocks (" + stats.inuse()
                     + " bytes) still in use; leak tracking is off: AllocatorConfig.withLeakTracking names their sites";
         }
-        return leaks.report(stats.inuse(), blocks);
+        return checks.leaks().report(stats.inuse(), blocks);
     }
 
     /** False once {@link #close()} has begun. */
     public boolean isOpen() {
         return !closed;
-    }
-
-    void checkOpen() {
-        if (closed) {
-            throw Refusals.closed();
-        }
-    }
-
-    /** The central stack of a class; for tests in this package. */
-    CentralStack central(int sizeClass) {
-        return centrals[sizeClass];
     }
 }

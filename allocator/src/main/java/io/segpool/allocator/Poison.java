@@ -3,7 +3,9 @@ package io.segpool.allocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Debug mode's trap for writes after free, as the Go runtime's {@code stackDebug} clobbers freed
@@ -23,10 +25,8 @@ final class Poison {
     private static final MemorySegment PATTERN = pattern();
     /** Frames of the allocator itself, skipped to find the caller that freed a block. */
     private static final Set<String> INTERNAL = Set.of(NativeAllocator.class.getName(),
-            ThreadCache.class.getName(), Poison.class.getName());
-
-    private Poison() {
-    }
+            ThreadCache.class.getName(), Poison.class.getName(), BlockChecks.class.getName(),
+            RingCache.class.getName());
 
     private static MemorySegment pattern() {
         MemorySegment run = Arena.global().allocate(RUN, Long.BYTES);
@@ -36,44 +36,46 @@ final class Poison {
         return run;
     }
 
-    /** Fills the freed block at {@code index} with poison and remembers who freed it. */
-    static void fill(Chunk chunk, int index) {
-        MemorySegment block = chunk.memory.asSlice(index * chunk.blockSize, chunk.blockSize);
-        for (long offset = 0; offset < chunk.blockSize; offset += RUN) {
-            MemorySegment.copy(PATTERN, 0, block, offset, Math.min(RUN, chunk.blockSize - offset));
+    /** Where each poisoned block was freed, by heap offset; removed when the block is handed out again. */
+    private final Map<Long, Throwable> freedAt = new ConcurrentHashMap<>();
+
+    /** Fills the freed block at heap {@code offset} with poison and remembers who freed it. */
+    void fill(Heap heap, long offset, long blockSize) {
+        MemorySegment block = heap.all.asSlice(offset, blockSize);
+        for (long at = 0; at < blockSize; at += RUN) {
+            MemorySegment.copy(PATTERN, 0, block, at, Math.min(RUN, blockSize - at));
         }
-        chunk.freedAt[index] = new Throwable("block 0x" + Long.toHexString(block.address()) + " freed here, by "
-                + Thread.currentThread());
+        freedAt.put(offset, new Throwable("block 0x" + Long.toHexString(block.address()) + " freed here, by "
+                + Thread.currentThread()));
     }
 
     /**
-     * Checks that the block at {@code index}, about to be handed out with {@code size} bytes, is
-     * still all poison if it was ever freed. A block written after its free is kept out of use
-     * (marked handed out, so it stays counted in {@code Inuse} and never circulates again) and
-     * reported with {@link IllegalStateException}.
+     * Checks that the block at {@code offset}, about to be handed out, is still all poison if it was
+     * ever freed. Returns the {@link IllegalStateException} to throw for a block written after its
+     * free (the caller keeps it out of use: marked handed out, so it stays counted in {@code Inuse}
+     * and never circulates again), or null.
      */
-    static void check(Chunk chunk, int index, long size) {
-        Throwable freedAt = chunk.freedAt[index];
-        if (freedAt == null) {
-            return; // never freed: fresh from the OS
+    IllegalStateException check(Heap heap, long offset, long blockSize) {
+        Throwable freed = freedAt.remove(offset);
+        if (freed == null) {
+            return null; // never freed: fresh from the OS
         }
-        chunk.freedAt[index] = null;
-        MemorySegment block = chunk.memory.asSlice(index * chunk.blockSize, chunk.blockSize);
-        for (long offset = 0; offset < chunk.blockSize; offset += RUN) {
-            long length = Math.min(RUN, chunk.blockSize - offset);
-            long mismatch = MemorySegment.mismatch(PATTERN, 0, length, block, offset, offset + length);
+        MemorySegment block = heap.all.asSlice(offset, blockSize);
+        for (long at = 0; at < blockSize; at += RUN) {
+            long length = Math.min(RUN, blockSize - at);
+            long mismatch = MemorySegment.mismatch(PATTERN, 0, length, block, at, at + length);
             if (mismatch >= 0) {
-                chunk.markHandedOut(index, size);
-                throw writeAfterFree(chunk, block, offset + mismatch, freedAt);
+                return writeAfterFree(blockSize, block, at + mismatch, freed);
             }
         }
+        return null;
     }
 
-    private static IllegalStateException writeAfterFree(Chunk chunk, MemorySegment block, long offset,
+    private static IllegalStateException writeAfterFree(long blockSize, MemorySegment block, long offset,
                                                         Throwable freedAt) {
         long word = offset & -Long.BYTES;
         IllegalStateException error = new IllegalStateException("write after free: block 0x"
-                + Long.toHexString(block.address()) + " of the " + chunk.blockSize + "-byte size class was changed at"
+                + Long.toHexString(block.address()) + " of the " + blockSize + "-byte size class was changed at"
                 + " byte " + offset + " after it was freed (the word at " + word + " reads 0x"
                 + Long.toHexString(block.get(ValueLayout.JAVA_LONG, word)) + ", poison is 0x"
                 + Long.toHexString(AllocatorConfig.POISON) + "); it was freed at " + caller(freedAt)

@@ -39,13 +39,19 @@ final class Refusals {
         String what = describe(address, size);
         if (segment != null && !segment.scope().isAlive()) {
             return new IllegalStateException("free: " + what + " is in memory already given back to the OS (freed"
-                    + " before, then its chunk was unmapped by a large free, trim() or close())");
+                    + " before, then its large block was unmapped, or its allocator closed)");
         }
-        if (chunk != null && chunk.owner != allocator) {
+        NativeAllocator heapOwner = NativeAllocator.ownerOf(address);
+        if ((chunk != null && chunk.owner != allocator) || (heapOwner != null && heapOwner != allocator)) {
             return new IllegalArgumentException("free: " + what + " belongs to another NativeAllocator; free it there");
         }
-        return new IllegalArgumentException("free: " + what + " is not from this allocator: no chunk it mapped"
-                + " holds that address (or the block was freed and its chunk unmapped)");
+        return new IllegalArgumentException("free: " + what + " is not from this allocator: no block it handed out"
+                + " holds that address (or the block was a large one, freed and unmapped)");
+    }
+
+    static IllegalStateException released(long address, long size) {
+        return new IllegalStateException("free: " + describe(address, size) + " is in memory already given back to"
+                + " the OS: the block was freed before, then trim() released its chunk (double free)");
     }
 
     static IllegalArgumentException foreignScope(long address, long size, Chunk chunk) {
@@ -54,15 +60,20 @@ final class Refusals {
                 + " reinterpret made it); free the segment allocate returned");
     }
 
-    static IllegalArgumentException notBlockStart(long address, long size, Chunk chunk) {
-        long offset = (address - chunk.base) % chunk.blockSize;
+    static IllegalArgumentException foreignScope(long address, long size) {
+        return new IllegalArgumentException("free: " + describe(address, size) + " lies in this allocator's heap"
+                + " but has another scope: it was not returned by this allocator (MemorySegment.ofAddress or"
+                + " reinterpret made it); free the segment allocate returned");
+    }
+
+    static IllegalArgumentException notBlockStart(long address, long size, long offset, long blockSize) {
         return new IllegalArgumentException("free: " + describe(address, size) + " starts " + offset
-                + " bytes into a " + chunk.blockSize + "-byte block at 0x" + Long.toHexString(address - offset)
+                + " bytes into a " + blockSize + "-byte block at 0x" + Long.toHexString(address - offset)
                 + ": free the segment allocate returned, not a slice of it");
     }
 
-    static IllegalStateException doubleFree(long address, long size, Chunk chunk) {
-        return new IllegalStateException("free: " + describe(address, size) + " is a " + chunk.blockSize
+    static IllegalStateException doubleFree(long address, long size, long blockSize) {
+        return new IllegalStateException("free: " + describe(address, size) + " is a " + blockSize
                 + "-byte block that is already free (double free)");
     }
 
@@ -70,6 +81,24 @@ final class Refusals {
         return new IllegalArgumentException("free: " + describe(address, size) + " has " + size
                 + " bytes but the block was allocated with " + allocated
                 + ": free the segment allocate returned, not a slice or a resized view");
+    }
+
+    static IllegalStateException badBlockState(long address) {
+        return new IllegalStateException("bad block state: block 0x" + Long.toHexString(address)
+                + " was in a free list while marked in use");
+    }
+
+    static IllegalStateException closed(Throwable cause) {
+        return new IllegalStateException("this NativeAllocator is closed: its memory went back to the OS", cause);
+    }
+
+    static IllegalStateException wrongThread(ThreadCache cache, Thread current) {
+        if (cache.shared && cache.owner == null) {
+            return new IllegalStateException("this ThreadCache was borrowed and given back (close()); " + current
+                    + " must borrow one again with NativeAllocator.borrowCache()");
+        }
+        return new IllegalStateException("a ThreadCache belongs to the thread that got it (" + cache.owner
+                + "), but " + current + " used it; get your own with NativeAllocator.threadCache() or borrowCache()");
     }
 
     static MemoryLimitException memoryLimit(int sizeClass, long blockSize, long largeSize, long length, long limit,
@@ -89,7 +118,7 @@ final class Refusals {
     }
 
     private static String request(int sizeClass, long blockSize, long largeSize) {
-        return sizeClass == Chunk.LARGE
+        return sizeClass < 0
                 ? "a large block of " + largeSize + " bytes"
                 : "a new chunk of " + blockSize + "-byte blocks";
     }

@@ -2,172 +2,135 @@ package io.segpool.allocator;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
- * One thread's cache of free blocks of one size class: a ring of {@link #CAPACITY} addresses
- * (the Go runtime's per-M {@code stackcache}). Allocation takes the newest block (still warm in
- * the CPU cache); when the ring is empty it takes one batch of 16 from the {@link CentralStack},
- * and when it is full it gives the 16 oldest back as one batch. So a thread holds at most 32 free
- * blocks of a class, and a thread that only frees (the consumer of a producer/consumer pair) sends
- * one central operation per 16 blocks instead of growing without bound.
+ * The slow path of a thread's ring of one size class (the Go runtime's per-M {@code stackcache}
+ * with {@code stackcacherefill} and {@code stackcacherelease}). A ring is a {@code long[]} in its
+ * {@link ThreadCache}: the count, {@link #CAPACITY} slots used as a stack (allocation takes the
+ * newest block, still warm in the CPU cache), and the class's malloc and free counters. When it is
+ * empty it takes one batch of 16 from the {@link CentralStack}; when it is full it gives the 16
+ * oldest back as one batch. So a thread holds at most 32 free blocks of a class, and a thread that
+ * only frees (the consumer of a producer/consumer pair) sends one central operation per 16 blocks
+ * instead of growing without bound.
  *
- * <p>Only the owning thread calls {@link #take()} and {@link #put(long)} (for a shared
- * virtual-thread cache: the thread that holds its lock; for a dead thread's cache: the reclaimer,
- * after the thread's death made its writes visible). Counters are written by the owner with
- * opaque stores and read by {@code readMemStats} with opaque loads: no atomic read-modify-write
- * on the hot path, and the reader pays for the sum.
+ * <p>Only the cache's owner writes a ring, with plain stores (for a stripe: the thread holding its
+ * flag; for a dead thread's cache: the reclaimer, after the thread's death made its writes
+ * visible). {@code readMemStats} reads the count and counters with opaque loads: no atomic
+ * read-modify-write on the hot path, and the reader pays for the sum.
  */
 final class RingCache {
 
     static final int CAPACITY = 32;
-    private static final int MASK = CAPACITY - 1;
+    private static final int BATCH = CentralStack.BATCH;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
-    private static final VarHandle COUNT;
-    private static final VarHandle OVERFLOW_COUNT;
-    private static final VarHandle MALLOCS;
-    private static final VarHandle FREES;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            COUNT = lookup.findVarHandle(RingCache.class, "count", int.class);
-            OVERFLOW_COUNT = lookup.findVarHandle(RingCache.class, "overflowCount", int.class);
-            MALLOCS = lookup.findVarHandle(RingCache.class, "mallocs", long.class);
-            FREES = lookup.findVarHandle(RingCache.class, "frees", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private final long[] slots = new long[CAPACITY];
-    private final CentralStack central;
-    private final CacheRegistry registry;
-    private final AllocatorConfig.ThreadCaching caching;
-    /** Blocks held before a free takes the slow path: {@link #CAPACITY}, or 0 for the no-cache ablation. */
-    private final int limit;
-    /**
-     * The unbounded ablation's blocks beyond the ring (seed 001's "before": a cache that never
-     * gives back); owner only, plain. Null in the real allocator.
-     */
-    private long[] overflow;
-    /** Blocks in {@link #overflow}; owner writes opaque, stats read opaque. */
-    private int overflowCount;
-    /** Next slot to write; owner only, plain. */
-    private int pos;
-    /** Blocks held; owner writes opaque, stats read opaque. */
-    private int count;
-    /** Blocks handed out from this ring; owner writes opaque, stats read opaque. */
-    private long mallocs;
-    /** Blocks freed into this ring; owner writes opaque, stats read opaque. */
-    private long frees;
-
-    RingCache(CentralStack central, CacheRegistry registry, AllocatorConfig.ThreadCaching caching) {
-        this.central = central;
-        this.registry = registry;
-        this.caching = caching;
-        this.limit = caching == AllocatorConfig.ThreadCaching.NONE ? 0 : CAPACITY;
-    }
-
-    /** Takes the newest free block. */
-    long take() {
-        int n = count;
-        if (n == 0) {
-            n = refill();
-        }
-        int p = (pos - 1) & MASK;
-        pos = p;
-        COUNT.setOpaque(this, n - 1);
-        MALLOCS.setOpaque(this, mallocs + 1);
-        return slots[p];
-    }
-
-    /** Puts a freed block into the ring. */
-    void put(long address) {
-        int n = count;
-        if (n == limit) {
-            if (caching != AllocatorConfig.ThreadCaching.BOUNDED) {
-                putAblated(address);
-                return;
-            }
-            spill();
-            n = CAPACITY - CentralStack.BATCH;
-        }
-        slots[pos] = address;
-        pos = (pos + 1) & MASK;
-        COUNT.setOpaque(this, n + 1);
-        FREES.setOpaque(this, frees + 1);
+    private RingCache() {
     }
 
     /**
-     * The slow path of {@link #take()}: one batch from the central stack; returns the blocks now
-     * held. The no-cache ablation takes one block under the central lock, the unbounded one takes
-     * from its overflow first.
+     * An empty ring's refill: one batch from the central stack (the unbounded ablation's overflow
+     * first; one block for the no-cache ablation). Returns the blocks now held.
      */
-    private int refill() {
-        registry.reclaimIfDue();
-        int n = CentralStack.BATCH;
-        if (caching == AllocatorConfig.ThreadCaching.NONE) {
-            n = 1;
-        } else if (overflowCount > 0) {
-            n = Math.min(overflowCount, CentralStack.BATCH);
-            for (int i = 0; i < n; i++) {
-                slots[(pos + i) & MASK] = overflow[--overflowCount];
-            }
-            OVERFLOW_COUNT.setOpaque(this, overflowCount);
-            pos = (pos + n) & MASK;
-            COUNT.setOpaque(this, n);
-            return n;
+    static int refill(ThreadCache cache, int sizeClass, long[] ring) {
+        NativeAllocator allocator = cache.allocator;
+        allocator.checkOpen();
+        allocator.caches.reclaimIfDue();
+        long[] extra = cache.overflow == null ? null : cache.overflow[sizeClass];
+        int n;
+        if (extra != null && extra[0] > 0) {
+            n = (int) Math.min(extra[0], BATCH);
+            int left = (int) extra[0] - n;
+            System.arraycopy(extra, 1 + left, ring, 1, n);
+            SLOT.setOpaque(extra, 0, (long) left);
+        } else {
+            n = allocator.config().threadCaching() == AllocatorConfig.ThreadCaching.NONE ? 1 : BATCH;
+            CentralStack central = allocator.central(sizeClass);
+            central.refill(ring, 1, n);
+            AllocatorEvents.refill(central.blockSize, n);
         }
-        central.refill(slots, pos, n);
-        pos = (pos + n) & MASK;
-        COUNT.setOpaque(this, n);
-        AllocatorEvents.refill(central.blockSize, n);
+        SLOT.setOpaque(ring, ThreadCache.COUNT, (long) n);
         return n;
     }
 
-    /** A free in an ablation: straight to the central stack (no cache), or kept forever (unbounded). */
-    private void putAblated(long address) {
-        if (caching == AllocatorConfig.ThreadCaching.NONE) {
-            central.spillOne(address);
+    /**
+     * A free into a full ring: the 16 oldest blocks go to the central stack as one batch (or to
+     * the unbounded ablation's overflow), then the block goes on top. The no-cache ablation, whose
+     * rings hold nothing, sends the block itself.
+     */
+    static void putSlow(ThreadCache cache, int sizeClass, long[] ring, long offset) {
+        NativeAllocator allocator = cache.allocator;
+        allocator.checkOpen();
+        allocator.caches.reclaimIfDue();
+        CentralStack central = allocator.central(sizeClass);
+        if (allocator.config().threadCaching() == AllocatorConfig.ThreadCaching.NONE) {
+            ring[1] = offset;
+            central.spill(ring, 1, 1);
         } else {
-            if (overflow == null || overflowCount == overflow.length) {
-                overflow = java.util.Arrays.copyOf(overflow == null ? new long[0] : overflow,
-                        Math.max(64, overflowCount * 2));
+            if (cache.overflow != null) {
+                keep(cache, sizeClass, ring);
+            } else {
+                central.spill(ring, 1, BATCH);
+                AllocatorEvents.spill(central.blockSize, BATCH);
             }
-            overflow[overflowCount] = address;
-            OVERFLOW_COUNT.setOpaque(this, overflowCount + 1);
+            System.arraycopy(ring, 1 + BATCH, ring, 1, CAPACITY - BATCH);
+            ring[CAPACITY - BATCH + 1] = offset;
+            SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (CAPACITY - BATCH + 1));
         }
-        FREES.setOpaque(this, frees + 1);
+        SLOT.setOpaque(ring, ThreadCache.FREES, ring[ThreadCache.FREES] + 1);
     }
 
-    /** The slow path of {@link #put(long)}: the 16 oldest blocks back to the central stack as one batch. */
-    private void spill() {
-        registry.reclaimIfDue();
-        central.spill(slots, (pos - count) & MASK);
-        COUNT.setOpaque(this, count - CentralStack.BATCH);
-        AllocatorEvents.spill(central.blockSize, CentralStack.BATCH);
-    }
-
-    /** Gives every block to the central stack; for the cache of a thread that has ended. */
-    void flush() {
-        central.reclaim(slots, (pos - count) & MASK, count);
-        COUNT.setOpaque(this, 0);
-        if (overflowCount > 0) {
-            central.reclaim(overflow, 0, overflowCount);
-            OVERFLOW_COUNT.setOpaque(this, 0);
+    /** The unbounded ablation (seed 001's "before"): the oldest batch is kept forever. */
+    private static void keep(ThreadCache cache, int sizeClass, long[] ring) {
+        long[] extra = cache.overflow[sizeClass];
+        if (extra == null) {
+            extra = new long[1 + 4 * BATCH];
         }
+        int held = (int) extra[0];
+        if (1 + held + BATCH > extra.length) {
+            extra = Arrays.copyOf(extra, 2 * extra.length);
+        }
+        System.arraycopy(ring, 1, extra, 1 + held, BATCH);
+        extra[0] = held + BATCH;
+        cache.overflow[sizeClass] = extra;
     }
 
-    /** Free blocks this cache holds (the unbounded ablation's overflow included). */
-    int countOpaque() {
-        return (int) COUNT.getOpaque(this) + (int) OVERFLOW_COUNT.getOpaque(this);
+    /** Gives every block of a cache that no thread uses any more to the central stacks. */
+    static long flush(ThreadCache cache) {
+        long blocks = 0;
+        for (int c = 0; c < cache.rings.length; c++) {
+            long[] ring = cache.rings[c];
+            if (ring != null && ring[ThreadCache.COUNT] > 0) {
+                int n = (int) ring[ThreadCache.COUNT];
+                cache.allocator.central(c).reclaim(ring, 1, n);
+                SLOT.setOpaque(ring, ThreadCache.COUNT, 0L);
+                blocks += n;
+            }
+            long[] extra = cache.overflow == null ? null : cache.overflow[c];
+            if (extra != null && extra[0] > 0) {
+                cache.allocator.central(c).reclaim(extra, 1, (int) extra[0]);
+                blocks += extra[0];
+                SLOT.setOpaque(extra, 0, 0L);
+            }
+        }
+        return blocks;
     }
 
-    long mallocsOpaque() {
-        return (long) MALLOCS.getOpaque(this);
+    /** Free blocks a cache holds for a class (the unbounded ablation's overflow included); read racily. */
+    static long cached(ThreadCache cache, int sizeClass) {
+        long[] ring = cache.rings[sizeClass];
+        long n = ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.COUNT);
+        long[] extra = cache.overflow == null ? null : cache.overflow[sizeClass];
+        return extra == null ? n : n + (long) SLOT.getOpaque(extra, 0);
     }
 
-    long freesOpaque() {
-        return (long) FREES.getOpaque(this);
+    static long mallocs(ThreadCache cache, int sizeClass) {
+        long[] ring = cache.rings[sizeClass];
+        return ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.MALLOCS);
+    }
+
+    static long frees(ThreadCache cache, int sizeClass) {
+        long[] ring = cache.rings[sizeClass];
+        return ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.FREES);
     }
 }

@@ -103,12 +103,27 @@ public final class SizeClasses {
         if (alignment > ChunkSource.CHUNK_ALIGNMENT) {
             return -1;
         }
-        for (; cls < SIZES.length; cls++) {
+        // The 16, 32 and 48 B classes serve only 16-byte alignment: their block state is the size alone.
+        for (cls = Math.max(cls, BlockState.SMALL_CLASSES); cls < SIZES.length; cls++) {
             if ((SIZES[cls] & (alignment - 1)) == 0) {
                 return cls;
             }
         }
         return -1;
+    }
+
+    /**
+     * Size class for a request with an alignment, -1 for a large block; refuses a bad alignment
+     * (not a power of two from 1 to {@link NativeAllocator#MAX_ALIGNMENT}).
+     */
+    static int classFor(long size, long alignment) {
+        if (alignment <= 0 || alignment > NativeAllocator.MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
+            throw Refusals.badAlignment(alignment);
+        }
+        if (size < 0 || size > MAX_SIZE) {
+            return -1;
+        }
+        return classOf(size, alignment);
     }
 
     /**

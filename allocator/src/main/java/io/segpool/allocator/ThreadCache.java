@@ -2,91 +2,296 @@ package io.segpool.allocator;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
-import java.util.concurrent.locks.ReentrantLock;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
- * One thread's ring caches, one per size class, made on first use of the class. Get the calling
- * thread's with {@link NativeAllocator#threadCache()} and keep it for the tightest loops: calls
- * through it skip the {@code ThreadLocal} lookup that {@link NativeAllocator#allocate(long)} makes.
- * It belongs to the platform thread that got it; any other thread is refused.
+ * One thread's ring caches of free blocks, one per size class, and the allocator's hot path.
+ * Get the calling platform thread's with {@link NativeAllocator#threadCache()} and keep it for the
+ * tightest loops (calls through it skip finding the thread's cache), or borrow one for a scope with
+ * {@link NativeAllocator#borrowCache()} from any thread, virtual ones included. It belongs to the
+ * thread that got it; any other thread is refused.
  *
- * <p>Virtual threads never get one of their own: they share a few striped caches, each behind a
- * lock, which the allocator picks for them.
+ * <p>The hot path reads only this object's final fields and one ring: the class comes from the
+ * request size (or, on free, from the segment's {@code byteSize()}), the ring is
+ * {@code rings[class]}, the block is a heap offset in it, the segment a slice of the allocator's
+ * one heap segment, the block's state a table entry found by a shift ({@link BlockState}). No
+ * lock, no atomic read-modify-write, no object that escapes. Refill and spill are separate
+ * methods: the slow path, where the central stacks' locks are.
  */
-public final class ThreadCache implements SegmentAllocator {
+public final class ThreadCache implements SegmentAllocator, AutoCloseable {
+
+    /** Ring layout: the count, then the slots (a stack: the newest block on top), then two counters. */
+    static final int COUNT = 0;
+    static final int MALLOCS = RingCache.CAPACITY + 1;
+    static final int FREES = RingCache.CAPACITY + 2;
+    static final int RING_LENGTH = RingCache.CAPACITY + 3;
+
+    /** Mode bits: wrong frees are refused. */
+    static final int CHECKED = 1;
+    /** Mode bits: zeroing, debug poison or leak tracking; the hand-out and release take the slow methods. */
+    static final int EXTRAS = 2;
+    static final int UNCHECKED = 0;
+
+    private static final VarHandle BUSY;
+
+    static {
+        try {
+            BUSY = MethodHandles.lookup().findVarHandle(ThreadCache.class, "busy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final NativeAllocator allocator;
-    /** The owning platform thread, or null for a shared virtual-thread cache. */
-    final Thread owner;
-    /** Held while a virtual thread uses this shared cache; null for a platform thread's cache. */
-    final ReentrantLock lock;
-    private final RingCache[] rings = new RingCache[SizeClasses.count()];
+    private final MemorySegment all;
+    private final MemorySegment.Scope scope;
+    private final long base;
+    private final long intTable;
+    private final long byteTable;
+    private final Heap heap;
+    /** {@link #CHECKED} and {@link #EXTRAS} bits: one field for the hot path to test. */
+    private final int mode;
+    /** Blocks a ring holds before a free spills: {@link RingCache#CAPACITY}, 0 for the no-cache ablation. */
+    private final int limit;
+    /** Per class: null until first use, then {@link #RING_LENGTH} longs. Owner only, plain. */
+    final long[][] rings = new long[SizeClasses.count()][];
+    /** True for a virtual-thread stripe, false for a platform thread's own cache. */
+    final boolean shared;
+    /**
+     * The thread allowed to use this cache. A platform cache's never changes; a stripe's is set by
+     * the thread that took its {@link #busy} flag and cleared before the flag is released.
+     */
+    Thread owner;
+    /** A stripe's re-entry depth, for a thread that takes the stripe it holds; owner only. */
+    int depth;
+    /** A stripe's lock: 0 free, 1 taken; compare-and-set to take, release store to give back. */
+    @SuppressWarnings("unused")
+    private volatile int busy;
+    /** The unbounded ablation's blocks beyond the ring, per class; null in the real allocator. */
+    final long[][] overflow;
 
-    ThreadCache(NativeAllocator allocator, Thread owner) {
+    ThreadCache(NativeAllocator allocator, Heap heap, int mode, int limit, boolean unbounded, Thread owner) {
         this.allocator = allocator;
+        this.heap = heap;
+        this.all = heap.all;
+        this.scope = heap.all.scope();
+        this.base = heap.base;
+        this.intTable = heap.intTable;
+        this.byteTable = heap.byteTable;
+        this.mode = mode;
+        this.limit = limit;
         this.owner = owner;
-        this.lock = owner == null ? new ReentrantLock() : null;
+        this.shared = owner == null;
+        this.overflow = unbounded ? new long[SizeClasses.count()][] : null;
     }
+
+    // ---- the public face: owner check, then the engine -----------------------------------------
 
     /** Allocates {@code size} bytes, 16-byte aligned; see {@link NativeAllocator#allocate(long)}. */
     @Override
     public MemorySegment allocate(long size) {
         checkOwner();
-        return allocator.allocate(this, size);
+        return allocate0(size);
     }
 
     /** Allocates {@code size} bytes on an {@code alignment} boundary; see {@link NativeAllocator#allocate(long, long)}. */
     @Override
     public MemorySegment allocate(long size, long alignment) {
         checkOwner();
-        return allocator.allocate(this, size, alignment);
+        return allocate0(size, alignment);
     }
 
     /** Frees a segment this allocator returned; see {@link NativeAllocator#free(MemorySegment)}. */
     public void free(MemorySegment segment) {
         checkOwner();
-        allocator.free(this, segment);
+        free0(segment);
     }
 
     /** Allocates and returns the block's address; see {@link NativeAllocator#allocateAddress(long)}. */
     public long allocateAddress(long size) {
         checkOwner();
-        return allocator.allocateAddress(this, size);
+        return allocateAddress0(size);
     }
 
     /** Frees by address; see {@link NativeAllocator#freeAddress(long, long)}. */
     public void freeAddress(long address, long size) {
         checkOwner();
-        allocator.freeAddress(this, address, size);
+        freeAddress0(address, size);
     }
 
-    private void checkOwner() {
-        Thread current = Thread.currentThread();
-        if (current != owner) {
-            throw new IllegalStateException("a ThreadCache belongs to the thread that got it (" + owner
-                    + "), but " + current + " used it; get your own with NativeAllocator.threadCache()");
+    /**
+     * Ends a borrow from {@link NativeAllocator#borrowCache()}: the cache goes back to the stripes
+     * that virtual threads share, with its blocks. A platform thread's own cache stays its own, so
+     * closing it does nothing.
+     */
+    @Override
+    public void close() {
+        if (shared) {
+            checkOwner();
+            allocator.caches.releaseStripe(this);
         }
     }
 
-    /** This cache's ring for {@code sizeClass}, made on first use. */
-    RingCache ring(int sizeClass) {
-        RingCache ring = rings[sizeClass];
-        return ring != null ? ring : newRing(sizeClass);
+    private void checkOwner() {
+        if (Thread.currentThread() != owner) {
+            throw Refusals.wrongThread(this, Thread.currentThread());
+        }
     }
 
-    private RingCache newRing(int sizeClass) {
-        RingCache ring = allocator.newRing(sizeClass);
+    // ---- the engine: called by the owner ------------------------------------------------------
+
+    MemorySegment allocate0(long size) {
+        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
+            return allocator.allocateLarge(size, 1);
+        }
+        int sizeClass = SizeClasses.classOf(size);
+        return all.asSlice(take(sizeClass, size), size);
+    }
+
+    MemorySegment allocate0(long size, long alignment) {
+        int sizeClass = SizeClasses.classFor(size, alignment);
+        if (sizeClass < 0) {
+            return allocator.allocateLarge(size, alignment);
+        }
+        return all.asSlice(take(sizeClass, size), size);
+    }
+
+    long allocateAddress0(long size) {
+        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
+            return allocator.allocateLarge(size, 1).address();
+        }
+        return base + take(SizeClasses.classOf(size), size);
+    }
+
+    void free0(MemorySegment segment) {
+        if (segment.scope() != scope) {
+            allocator.freeNotInHeap(segment);
+            return;
+        }
+        release(segment.address() - base, segment.byteSize());
+    }
+
+    void freeAddress0(long address, long size) {
+        long offset = address - base;
+        if (Long.compareUnsigned(offset, heap.top()) >= 0) {
+            allocator.freeAddressNotInHeap(address, size);
+            return;
+        }
+        release(offset, size);
+    }
+
+    /** Takes a block of {@code sizeClass} for a request of {@code size} bytes; returns its heap offset. */
+    private long take(int sizeClass, long size) {
+        long[] ring = rings[sizeClass];
+        if (ring == null) {
+            ring = newRing(sizeClass);
+        }
+        int n = (int) ring[COUNT];
+        if (n == 0) {
+            n = refill(sizeClass, ring);
+        }
+        long offset = ring[n];
+        if (mode == CHECKED) {
+            markHandedOut(sizeClass, offset, size);
+        } else if (mode != UNCHECKED) {
+            RuntimeException trapped = allocator.checks.handOutExtras(sizeClass, offset, size);
+            if (trapped != null) {
+                ring[COUNT] = n - 1;
+                ring[MALLOCS]++;
+                throw trapped;
+            }
+        }
+        ring[COUNT] = n - 1;
+        ring[MALLOCS]++;
+        return offset;
+    }
+
+    /**
+     * Records that the free block at {@code offset} is handed out with {@code size} bytes. The
+     * first table access after {@code close()} throws {@link IllegalStateException}, before the
+     * ring changes.
+     */
+    private void markHandedOut(int sizeClass, long offset, long size) {
+        boolean wasFree;
+        try {
+            wasFree = BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
+        } catch (IllegalStateException e) {
+            throw allocator.closedOr(e);
+        }
+        if (!wasFree) {
+            throw Refusals.badBlockState(base + offset);
+        }
+    }
+
+    /** The shared tail of both frees, for an offset inside the committed heap. */
+    private void release(long offset, long size) {
+        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0 || (offset & (SizeClasses.GRANULE - 1)) != 0) {
+            throw allocator.checks.refuseFree(offset, size);
+        }
+        int sizeClass = SizeClasses.classOf(size);
+        if ((mode & CHECKED) != 0 && !markFree(sizeClass, offset, size)) {
+            sizeClass = allocator.checks.releaseMismatch(offset, size);
+        }
+        if ((mode & EXTRAS) != 0) {
+            allocator.checks.releaseExtras(sizeClass, offset, size);
+        }
+        put(sizeClass, offset);
+    }
+
+    /** Marks the block free if its state says it was handed out in this class with this size. */
+    private boolean markFree(int sizeClass, long offset, long size) {
+        try {
+            return BlockState.free(all, intTable, byteTable, sizeClass, offset, size);
+        } catch (IllegalStateException e) {
+            throw allocator.closedOr(e);
+        }
+    }
+
+    /** Puts a freed block on its class's ring. */
+    void put(int sizeClass, long offset) {
+        long[] ring = rings[sizeClass];
+        if (ring == null) {
+            ring = newRing(sizeClass);
+        }
+        int n = (int) ring[COUNT];
+        if (n == limit) {
+            RingCache.putSlow(this, sizeClass, ring, offset);
+            return;
+        }
+        ring[n + 1] = offset;
+        ring[COUNT] = n + 1;
+        ring[FREES]++;
+    }
+
+    private long[] newRing(int sizeClass) {
+        long[] ring = new long[RING_LENGTH];
         rings[sizeClass] = ring;
         return ring;
     }
 
-    /** The ring for {@code sizeClass} if one was made; for stats and reclaim, read racily. */
-    RingCache ringOrNull(int sizeClass) {
-        return rings[sizeClass];
+    private int refill(int sizeClass, long[] ring) {
+        return RingCache.refill(this, sizeClass, ring);
+    }
+
+    /** The heap segment this cache slices; for the allocator's slow paths. */
+    MemorySegment all() {
+        return all;
+    }
+
+    /** Takes a stripe's flag; true when taken. */
+    boolean tryTake() {
+        return (int) BUSY.getOpaque(this) == 0 && BUSY.compareAndSet(this, 0, 1);
+    }
+
+    /** Gives a stripe's flag back; the owner's writes to its rings happen-before the next taker's reads. */
+    void giveBack() {
+        BUSY.setRelease(this, 0);
     }
 
     /** True when this is a platform thread's cache and that thread has ended. */
     boolean ownerEnded() {
-        return owner != null && !owner.isAlive();
+        return !shared && !owner.isAlive();
     }
 }

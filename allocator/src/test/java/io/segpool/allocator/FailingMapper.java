@@ -6,7 +6,8 @@ import java.util.function.LongPredicate;
 /**
  * A {@link MemoryMapper} for tests: the real OS memory, except that a mapping is refused, the way
  * {@code mmap} refuses (an {@link OutOfMemoryError} with errno 12, nothing mapped), whenever
- * {@link #refuseWhen} says so. Unmapping always goes to the OS.
+ * {@link #refuseWhen} says so; committing part of the reservation likewise. Unmapping, reserving
+ * and releasing always go to the OS.
  */
 final class FailingMapper implements MemoryMapper {
 
@@ -42,5 +43,25 @@ final class FailingMapper implements MemoryMapper {
     @Override
     public void unmap(long address, long length) {
         OsMemory.INSTANCE.unmap(address, length);
+    }
+
+    @Override
+    public long reserve(long length) {
+        return OsMemory.INSTANCE.reserve(length);
+    }
+
+    /** Committing a chunk of the reservation is refused as a mapping is. */
+    @Override
+    public void commit(long address, long length) {
+        if (refuse.test(length)) {
+            refused.incrementAndGet();
+            throw new OutOfMemoryError("mprotect of " + length + " bytes failed with errno 12 (ENOMEM, injected by a test)");
+        }
+        OsMemory.INSTANCE.commit(address, length);
+    }
+
+    @Override
+    public void release(long address, long length) {
+        OsMemory.INSTANCE.release(address, length);
     }
 }

@@ -7,7 +7,8 @@ import java.lang.foreign.ValueLayout;
  * Run in a forked JVM by {@link StaleAccessForkedTest}: touches blocks whose memory went back to
  * the OS (by trim, by a large free, by close). Reading an unmapped address kills the JVM with
  * SIGSEGV, so this process exiting 0 with every line printed is the proof that segpool turns a
- * stale access into an exception.
+ * stale access into an exception (a large block, a closed allocator) or into a read of zeros from
+ * memory that was released but stays mapped (a trimmed chunk).
  */
 public final class StaleAccessMain {
 
@@ -24,7 +25,11 @@ public final class StaleAccessMain {
         });
         thread.join();
         long trimmed = allocator.trim();
-        expectRefused("trimmed block", trimmed, () -> small[0].get(ValueLayout.JAVA_LONG, 0));
+        long stale = small[0].get(ValueLayout.JAVA_LONG, 0);
+        if (trimmed == 0 || stale != 0) {
+            throw new AssertionError("trimmed block: " + trimmed + " bytes released, stale read " + stale);
+        }
+        System.out.println("trimmed block (" + trimmed + " bytes released) reads 0");
 
         MemorySegment large = allocator.allocate(4 << 20);
         large.set(ValueLayout.JAVA_LONG, 0, 42);

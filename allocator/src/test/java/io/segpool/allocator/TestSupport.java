@@ -22,6 +22,11 @@ final class TestSupport {
                 () -> "Sys == Inuse + cached + central + released\n" + stats);
     }
 
+    /** The bytes that may be resident, which the memory limit holds: Sys less what trim released. */
+    static long resident(MemStats stats) {
+        return stats.sys() - stats.released();
+    }
+
     static int classOf(long size) {
         return SizeClasses.classOf(size);
     }

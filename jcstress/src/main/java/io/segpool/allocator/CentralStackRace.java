@@ -31,27 +31,27 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class CentralStackRace {
 
-    private final NativeAllocator allocator = NativeAllocator.create();
+    private final NativeAllocator allocator = RaceChecks.newAllocator();
     private final int sizeClass = SizeClasses.classOf(RaceChecks.SIZE);
     private final CentralStack central = allocator.central(sizeClass);
     private final long[] ring1 = new long[RingCache.CAPACITY];
     private final long[] ring2 = new long[RingCache.CAPACITY];
 
     public CentralStackRace() {
-        central.refill(ring1, 0);
-        central.refill(ring2, 0);
+        central.refill(ring1, 0, CentralStack.BATCH);
+        central.refill(ring2, 0, CentralStack.BATCH);
     }
 
     @Actor
     public void actor1() {
-        central.spill(ring1, 0);
-        central.refill(ring1, CentralStack.BATCH);
+        central.spill(ring1, 0, CentralStack.BATCH);
+        central.refill(ring1, CentralStack.BATCH, CentralStack.BATCH);
     }
 
     @Actor
     public void actor2() {
-        central.spill(ring2, 0);
-        central.refill(ring2, CentralStack.BATCH);
+        central.spill(ring2, 0, CentralStack.BATCH);
+        central.refill(ring2, CentralStack.BATCH, CentralStack.BATCH);
     }
 
     @Arbiter
@@ -82,9 +82,9 @@ public class CentralStackRace {
 
     private int torn(long[] held) {
         int torn = 0;
-        for (long address : held) {
-            Chunk chunk = ChunkMap.lookup(address);
-            if (chunk == null || chunk.owner != allocator || chunk.sizeClass != sizeClass || chunk.blockIndex(address) < 0) {
+        Heap heap = allocator.heap;
+        for (long offset : held) {
+            if (heap.classAt(offset) != sizeClass || (offset - heap.chunkStart(offset)) % RaceChecks.SIZE != 0) {
                 torn++;
             }
         }

@@ -37,7 +37,7 @@ public class DeadThreadFlushRace {
     private static final int DEAD_FREED = 20;
     private static final int TAKEN = 17;
 
-    private final NativeAllocator allocator = NativeAllocator.create();
+    private final NativeAllocator allocator = RaceChecks.newAllocator();
     /** The blocks the ended thread allocated and did not free. */
     private final long[] kept = new long[DEAD_ALLOCATED - DEAD_FREED];
     private final long[] held2 = new long[TAKEN];
@@ -83,7 +83,6 @@ public class DeadThreadFlushRace {
         } catch (IllegalStateException e) {
             faults2 = 1;
         } finally {
-            RaceChecks.forgetThreadCache(allocator);
         }
     }
 

@@ -2,7 +2,6 @@ package io.segpool.allocator;
 
 import io.segpool.stats.MemStats;
 
-import java.lang.reflect.Field;
 import java.util.Arrays;
 
 /**
@@ -15,21 +14,15 @@ final class RaceChecks {
     /** The block size the tests use: class 1024 B, 64 blocks (four batches) to a 64 KiB chunk. */
     static final long SIZE = 1024;
 
-    private static final Field CACHES;
-    private static final Field LOCAL;
-
-    static {
-        try {
-            CACHES = NativeAllocator.class.getDeclaredField("caches");
-            CACHES.setAccessible(true);
-            LOCAL = CacheRegistry.class.getDeclaredField("local");
-            LOCAL.setAccessible(true);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+    private RaceChecks() {
     }
 
-    private RaceChecks() {
+    /**
+     * An allocator for one test instance. jcstress makes millions of them, so each reserves a
+     * small heap (the 1 GiB that a memory limit of 64 MiB gives) rather than the default 64 GiB.
+     */
+    static NativeAllocator newAllocator() {
+        return NativeAllocator.create(AllocatorConfig.defaults().withMemoryLimit(64L << 20));
     }
 
     /** Addresses that occur more than once over all of {@code held}: each is a block handed out twice. */
@@ -80,21 +73,5 @@ final class RaceChecks {
         MemStats stats = new MemStats();
         allocator.readMemStats(stats);
         return stats;
-    }
-
-    /**
-     * Drops the calling thread's {@code ThreadLocal} entry for {@code allocator}, after the actor's
-     * last operation; its cache stays registered, so stats still count it. Harness plumbing, not
-     * part of any race: jcstress actor threads outlive millions of per-test allocators, and an
-     * entry's value (the ThreadCache) holds its own key (through the allocator and its registry),
-     * so the entry is never expunged and every allocator would stay reachable from the actor
-     * thread until it ends.
-     */
-    static void forgetThreadCache(NativeAllocator allocator) {
-        try {
-            ((ThreadLocal<?>) LOCAL.get(CACHES.get(allocator))).remove();
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

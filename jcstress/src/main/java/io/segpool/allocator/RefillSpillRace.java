@@ -33,7 +33,7 @@ public class RefillSpillRace {
     private static final int FREED = 33;
     private static final int KEPT = 1 + FREED;
 
-    private final NativeAllocator allocator = NativeAllocator.create();
+    private final NativeAllocator allocator = RaceChecks.newAllocator();
     private final long[] toFree1 = new long[FREED];
     private final long[] toFree2 = new long[FREED];
     private final long[] held1 = new long[KEPT];
@@ -47,7 +47,6 @@ public class RefillSpillRace {
             toFree1[i] = allocator.allocateAddress(RaceChecks.SIZE);
             toFree2[i] = allocator.allocateAddress(RaceChecks.SIZE);
         }
-        RaceChecks.forgetThreadCache(allocator);
     }
 
     @Actor
@@ -73,7 +72,6 @@ public class RefillSpillRace {
         } catch (IllegalStateException e) {
             return 1;
         } finally {
-            RaceChecks.forgetThreadCache(allocator);
         }
     }
 

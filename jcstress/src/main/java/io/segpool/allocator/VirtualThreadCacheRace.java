@@ -32,7 +32,7 @@ public class VirtualThreadCacheRace {
     private static final int ALLOCATED = 40;
     private static final int FREED = 20;
 
-    private final NativeAllocator allocator = NativeAllocator.create();
+    private final NativeAllocator allocator = RaceChecks.newAllocator();
     private final long[] held1 = new long[ALLOCATED - FREED];
     private final long[] held2 = new long[ALLOCATED - FREED];
     private int faults1;

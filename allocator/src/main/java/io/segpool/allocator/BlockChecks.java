@@ -1,0 +1,127 @@
+package io.segpool.allocator;
+
+/**
+ * The slow path of the block-state checks: what a free does when the one compare of the fast path
+ * fails (a block handed out with an alignment into a larger class than its size names, or a wrong
+ * call to refuse with the reason), and the hand-out and release work of the optional modes
+ * (zeroing, debug poison, leak tracking). Kept out of {@link ThreadCache} so that its hot methods
+ * stay small enough to inline.
+ */
+final class BlockChecks {
+
+    private final NativeAllocator allocator;
+    private final Heap heap;
+    private final boolean zeroed;
+    /** Debug mode's poison, or null. */
+    private final Poison poison;
+    /** Allocation sites for leak reports, or null. */
+    private final LeakTracker leaks;
+
+    BlockChecks(NativeAllocator allocator, Heap heap, AllocatorConfig config) {
+        this.allocator = allocator;
+        this.heap = heap;
+        this.zeroed = config.zeroed();
+        this.poison = config.debug() ? new Poison() : null;
+        this.leaks = config.leakTracking() == AllocatorConfig.LeakTracking.OFF ? null : new LeakTracker(config.leakTracking());
+    }
+
+    /** The mode bits a cache runs with; see {@link ThreadCache#CHECKED}. */
+    static int mode(AllocatorConfig config) {
+        int mode = config.checkFrees() ? ThreadCache.CHECKED : ThreadCache.UNCHECKED;
+        boolean extras = config.zeroed() || config.debug() || config.leakTracking() != AllocatorConfig.LeakTracking.OFF;
+        return extras ? mode | ThreadCache.EXTRAS : mode;
+    }
+
+    LeakTracker leaks() {
+        return leaks;
+    }
+
+    /**
+     * The hand-out of a block in a mode with extras: the debug poison check, the state, the leak
+     * record, the zeroing. Returns the write-after-free error for the caller to throw once the
+     * block has left its ring (it stays out of use), or null.
+     */
+    RuntimeException handOutExtras(int sizeClass, long offset, long size) {
+        try {
+            IllegalStateException trapped = poison == null ? null : poison.check(heap, offset, SizeClasses.size(sizeClass));
+            if (allocator.config().checkFrees()
+                    && !BlockState.handOut(heap.all, heap.intTable, heap.byteTable, sizeClass, offset, size)) {
+                throw Refusals.badBlockState(heap.base + offset);
+            }
+            if (trapped != null) {
+                return trapped;
+            }
+            if (leaks != null) {
+                leaks.allocated(heap.base + offset, size);
+            }
+            if (zeroed) {
+                heap.all.asSlice(offset, size).fill((byte) 0);
+            }
+            return null;
+        } catch (IllegalStateException e) {
+            throw allocator.closedOr(e);
+        }
+    }
+
+    /** The release work of a block in a mode with extras, after its state was checked and cleared. */
+    void releaseExtras(int sizeClass, long offset, long size) {
+        if (poison != null) {
+            poison.fill(heap, offset, SizeClasses.size(sizeClass));
+        }
+        if (leaks != null) {
+            leaks.freed(heap.base + offset);
+        }
+    }
+
+    /** The refusal of a free whose size is above every class, or whose address is not 16-byte aligned. */
+    RuntimeException refuseFree(long offset, long size) {
+        int sizeClass = heap.classAt(offset);
+        if (sizeClass < 0) {
+            return refuseNoChunk(offset, size);
+        }
+        long start = blockStart(sizeClass, offset);
+        if (start != offset) {
+            return Refusals.notBlockStart(heap.base + offset, size, offset - start, SizeClasses.size(sizeClass));
+        }
+        return Refusals.wrongSize(heap.base + offset, size, BlockState.handedOutSize(heap, sizeClass, offset));
+    }
+
+    /**
+     * A checked free whose state did not match the code its size names. Accepts a block that was
+     * allocated with an alignment into a larger class (marks it free and returns that class);
+     * refuses anything else with the reason, before any state changes.
+     */
+    int releaseMismatch(long offset, long size) {
+        int sizeClass = heap.classAt(offset);
+        if (sizeClass < 0) {
+            throw refuseNoChunk(offset, size);
+        }
+        long blockSize = SizeClasses.size(sizeClass);
+        long start = blockStart(sizeClass, offset);
+        if (start != offset) {
+            throw Refusals.notBlockStart(heap.base + offset, size, offset - start, blockSize);
+        }
+        long handedOut = BlockState.handedOutSize(heap, sizeClass, offset);
+        if (handedOut < 0) {
+            throw Refusals.doubleFree(heap.base + offset, size, blockSize);
+        }
+        if (handedOut != size
+                || !BlockState.free(heap.all, heap.intTable, heap.byteTable, sizeClass, offset, size)) {
+            throw Refusals.wrongSize(heap.base + offset, size, handedOut);
+        }
+        return sizeClass;
+    }
+
+    private long blockStart(int sizeClass, long offset) {
+        long chunk = heap.chunkStart(offset);
+        long blockSize = SizeClasses.size(sizeClass);
+        return chunk + (offset - chunk) / blockSize * blockSize;
+    }
+
+    private RuntimeException refuseNoChunk(long offset, long size) {
+        if (offset >= 0 && offset < heap.top()) {
+            return Refusals.released(heap.base + offset, size);
+        }
+        return Refusals.notFromHere(allocator, heap.base + offset, size, null, null);
+    }
+}

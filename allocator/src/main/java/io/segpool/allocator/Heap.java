@@ -1,0 +1,227 @@
+package io.segpool.allocator;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One allocator's address space for its size-class blocks: a single reservation, made once, that
+ * every class chunk is carved from (the Go runtime's arenas, jemalloc's extents). Every segment
+ * the allocator hands out is a slice of {@link #all}, one segment over the whole reservation whose
+ * scope is a shared {@link Arena}: closing it at {@code close()} is the only unmapping, and it
+ * turns every slice invalid at once, so no segment of this heap can ever touch unmapped memory.
+ *
+ * <p>Layout, in offsets from {@link #base}:
+ * <pre>
+ *   [0, H)                      the heap: chunks of class blocks, committed as they are carved
+ *   [H, H + H/16)               block states of classes of 64 B and up: one int per 64 bytes
+ *   [H + H/16, H + H/8)         block states of the 16, 32 and 48 B classes: one byte per 16 bytes
+ *   [H + H/8, H + H/8 + H/32Ki) per 64 KiB grain of the heap, a short: the class of its chunk + 1
+ *                               (0: not carved, or released) and the grain's index in its chunk
+ * </pre>
+ * (see {@link BlockState}). The reservation starts inaccessible; carving a chunk commits its
+ * bytes and the table bytes that describe them. {@link #release} gives a chunk's pages back with
+ * {@code madvise}: the range stays mapped and readable (zeros), so a stale segment over it reads
+ * zeros instead of faulting, and the range is reused before the heap grows.
+ *
+ * <p>Chunk carving and release hold this object's monitor; callers may hold one class's central
+ * lock, never the other way round. {@link #top} is also read without the lock by the hot path's
+ * address checks: it only grows, so a stale value is smaller and sends a valid free to the slow
+ * path, which reads it again under no lock with volatile semantics.
+ */
+final class Heap {
+
+    /** Chunks start on and are multiples of this: the grain of the class table. */
+    static final long GRAIN = ChunkSource.CHUNK_ALIGNMENT;
+    /** Address space reserved for an allocator without a memory limit. */
+    static final long DEFAULT_HEAP = 64L << 30;
+    private static final long PAGE = 4096;
+
+    final long heapBytes;
+    final long base;
+    final MemorySegment all;
+    final long intTable;
+    final long byteTable;
+    private final long classTable;
+    private final Arena arena;
+    private final MemoryMapper mapper;
+    private final MemoryBudget budget;
+
+    /** Bytes of the heap committed so far, from offset 0; written under this, read volatile. */
+    private volatile long top;
+    /** Released ranges, offset to length, coalesced; guarded by this. */
+    private final TreeMap<Long, Long> releasedRanges = new TreeMap<>();
+    /** Sum of {@link #releasedRanges}; guarded by this. */
+    private long released;
+
+    Heap(MemoryMapper mapper, MemoryBudget budget, long heapBytes) {
+        this.mapper = mapper;
+        this.budget = budget;
+        this.heapBytes = heapBytes;
+        this.intTable = heapBytes;
+        this.byteTable = heapBytes + heapBytes / 16;
+        this.classTable = heapBytes + heapBytes / 8;
+        long total = ChunkSource.roundUp(classTable + 2 * (heapBytes / GRAIN), PAGE);
+        // One grain more, so that the heap can start on a grain boundary (blocks are aligned from it).
+        long span = total + GRAIN;
+        long raw = mapper.reserve(span);
+        this.arena = Arena.ofShared();
+        this.base = ChunkSource.roundUp(raw, GRAIN);
+        this.all = MemorySegment.ofAddress(base).reinterpret(total, arena, unused -> mapper.unmap(raw, span));
+    }
+
+    /** The heap size for an allocator with {@code limit}: room for fragmentation, bounded by the default. */
+    static long heapFor(long limit) {
+        if (limit == AllocatorConfig.UNLIMITED) {
+            return DEFAULT_HEAP;
+        }
+        return Math.min(DEFAULT_HEAP, ChunkSource.roundUp(Math.max(1L << 30, 8 * limit), GRAIN));
+    }
+
+    /**
+     * A chunk of {@code length} bytes for class {@code sizeClass}: a released range when one fits,
+     * else fresh heap. Returns its offset, or -1 with nothing changed when the memory limit or the
+     * OS refuses; on {@code lastTry} the refusal is thrown instead.
+     */
+    synchronized long carve(int sizeClass, long length, boolean lastTry) {
+        if (!budget.reserve(length)) {
+            if (!lastTry) {
+                return -1;
+            }
+            throw Refusals.memoryLimit(sizeClass, SizeClasses.size(sizeClass), 0, length, budget.limit,
+                    budget.resident());
+        }
+        long offset = reuse(length);
+        if (offset < 0) {
+            offset = grow(sizeClass, length, lastTry);
+            if (offset < 0) {
+                budget.give(length);
+                return -1;
+            }
+        }
+        setClass(offset, length, sizeClass + 1);
+        return offset;
+    }
+
+    /** First fit among released ranges; -1 when none is long enough. Under this. */
+    private long reuse(long length) {
+        Iterator<Map.Entry<Long, Long>> ranges = releasedRanges.entrySet().iterator();
+        while (ranges.hasNext()) {
+            Map.Entry<Long, Long> range = ranges.next();
+            if (range.getValue() >= length) {
+                long offset = range.getKey();
+                long rest = range.getValue() - length;
+                ranges.remove();
+                if (rest > 0) {
+                    releasedRanges.put(offset + length, rest);
+                }
+                released -= length;
+                return offset;
+            }
+        }
+        return -1;
+    }
+
+    /** Commits the next {@code length} bytes of heap and their tables; -1 when refused. Under this. */
+    private long grow(int sizeClass, long length, boolean lastTry) {
+        long offset = top;
+        if (length > heapBytes - offset) {
+            if (!lastTry) {
+                return -1;
+            }
+            throw new OutOfMemoryError("allocate: a new chunk of " + SizeClasses.size(sizeClass) + "-byte blocks needs "
+                    + length + " bytes, but this allocator's reservation of " + heapBytes + " bytes is used up ("
+                    + released + " of them released and too fragmented to reuse)");
+        }
+        try {
+            mapper.commit(base + offset, length);
+            mapper.commit(base + intTable + (offset >>> 4), length >>> 4);
+            mapper.commit(base + byteTable + (offset >>> 4), length >>> 4);
+            long classFrom = classTable + 2 * (offset / GRAIN);
+            long pageFrom = classFrom & -PAGE;
+            mapper.commit(base + pageFrom, ChunkSource.roundUp(classFrom + 2 * (length / GRAIN), PAGE) - pageFrom);
+        } catch (OutOfMemoryError refused) {
+            // What was committed stays committed but unused below top: harmless, and reused on the next grow.
+            if (!lastTry) {
+                return -1;
+            }
+            throw Refusals.osRefused(sizeClass, SizeClasses.size(sizeClass), 0, length, budget.sys(), refused);
+        }
+        top = offset + length;
+        AllocatorEvents.mapped(length, SizeClasses.size(sizeClass), budget.mapped(length));
+        return offset;
+    }
+
+    /**
+     * Gives a chunk's pages back to the OS. Every block of it must be free and out of every
+     * cache and central stack. Its range stays mapped, reads zeros, and is carved again first.
+     */
+    synchronized void release(long offset, long length) {
+        mapper.release(base + offset, length);
+        setClass(offset, length, 0);
+        long start = offset;
+        long end = offset + length;
+        Map.Entry<Long, Long> before = releasedRanges.floorEntry(offset);
+        if (before != null && before.getKey() + before.getValue() == offset) {
+            start = before.getKey();
+            releasedRanges.remove(start);
+        }
+        Long after = releasedRanges.get(end);
+        if (after != null) {
+            releasedRanges.remove(end);
+            end += after;
+        }
+        releasedRanges.put(start, end - start);
+        released += length;
+        budget.give(length);
+        AllocatorEvents.unmapped(length, 0, budget.sys());
+    }
+
+    /** Writes the class table for a chunk: {@code value} (class + 1, or 0) and each grain's index. */
+    private void setClass(long offset, long length, int value) {
+        long grains = length / GRAIN;
+        if (grains > 256) {
+            throw new IllegalStateException("bad chunk length " + length + ": more than 256 grains");
+        }
+        for (long g = 0; g < grains; g++) {
+            short entry = (short) (value == 0 ? 0 : value | (g << 8));
+            all.set(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN + g), entry);
+        }
+    }
+
+    /** The class of the chunk that holds heap offset {@code offset}, or -1 when none does. */
+    int classAt(long offset) {
+        if (offset < 0 || offset >= top) {
+            return -1;
+        }
+        return (all.get(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN)) & 0xFF) - 1;
+    }
+
+    /** The offset of the chunk that holds {@code offset}; only for an offset whose {@link #classAt} is a class. */
+    long chunkStart(long offset) {
+        int grain = (all.get(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN)) >>> 8) & 0xFF;
+        return (offset / GRAIN - grain) * GRAIN;
+    }
+
+    /** Bytes committed from the start of the heap; a plain read for the hot path's range checks. */
+    long top() {
+        return top;
+    }
+
+    synchronized long released() {
+        return released;
+    }
+
+    /** Unmaps the whole reservation; every segment of this heap turns invalid first. */
+    void close() {
+        arena.close();
+    }
+
+    /** True while the heap's memory is mapped and its segments valid. */
+    boolean isAlive() {
+        return all.scope().isAlive();
+    }
+}

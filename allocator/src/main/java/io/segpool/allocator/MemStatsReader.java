@@ -1,0 +1,45 @@
+package io.segpool.allocator;
+
+import io.segpool.stats.MemStats;
+
+/**
+ * Sums an allocator's figures into a {@link MemStats}: the reader pays, the hot path does not.
+ * Every byte of {@code Sys} is in exactly one place: handed out ({@code Inuse}), in a ring
+ * ({@code Cached}), on a central stack or not carved yet ({@code Central}), or given back to the OS
+ * and still mapped ({@code Released}).
+ */
+final class MemStatsReader {
+
+    private MemStatsReader() {
+    }
+
+    /** Fills {@code stats}; {@code sums} is scratch of three longs, held by the caller. */
+    static void fill(MemStats stats, long[] sums, CentralStack[] centrals, CacheRegistry caches, Heap heap,
+                     LargeBlocks large) {
+        stats.resetClasses(centrals.length);
+        long inuse = large.inuse();
+        long mallocs = large.mallocs();
+        long frees = large.frees();
+        long cached = 0;
+        long centralBytes = 0;
+        for (int c = 0; c < centrals.length; c++) {
+            long size = SizeClasses.size(c);
+            caches.sumClass(c, sums);
+            CentralStack central = centrals[c];
+            stats.setClass(c, size, sums[0], sums[1], central.refills(), central.spills());
+            mallocs += sums[0];
+            frees += sums[1];
+            inuse += (sums[0] - sums[1]) * size;
+            cached += sums[2] * size;
+            centralBytes += central.bytes();
+        }
+        stats.setSys(heap.top() + large.mapped());
+        stats.setInuse(inuse);
+        stats.setMallocs(mallocs);
+        stats.setFrees(frees);
+        stats.setCached(cached);
+        stats.setCentral(centralBytes);
+        stats.setReleased(heap.released());
+        stats.setThreadCaches(caches.cacheCount());
+    }
+}
