@@ -44,9 +44,11 @@ final class BlockChecks {
     RuntimeException handOutExtras(int sizeClass, long offset, long size) {
         try {
             IllegalStateException trapped = poison == null ? null : poison.check(heap, offset, SizeClasses.size(sizeClass));
-            if (allocator.config().checkFrees()
-                    && !BlockState.handOut(heap.all, heap.intTable, heap.byteTable, sizeClass, offset, size)) {
-                throw Refusals.badBlockState(heap.base + offset);
+            if (allocator.config().checkFrees()) {
+                if (poison != null && !BlockState.isFree(heap, sizeClass, offset)) {
+                    throw Refusals.badBlockState(heap.base + offset);
+                }
+                BlockState.handOut(heap.all, heap.intTable, heap.byteTable, sizeClass, offset, size);
             }
             if (trapped != null) {
                 return trapped;
@@ -119,7 +121,7 @@ final class BlockChecks {
     }
 
     private RuntimeException refuseNoChunk(long offset, long size) {
-        if (offset >= 0 && offset < heap.top()) {
+        if (offset >= 0 && offset < heap.topAcquire()) {
             return Refusals.released(heap.base + offset, size);
         }
         return Refusals.notFromHere(allocator, heap.base + offset, size, null, null);

@@ -37,25 +37,18 @@ final class BlockState {
     private BlockState() {
     }
 
-    /**
-     * Marks the free block at {@code offset} handed out with {@code size} bytes; false, with
-     * nothing written, when its state is not free (a bug: a block in a free list marked in use).
-     */
-    static boolean handOut(MemorySegment all, long intTable, long byteTable, int sizeClass, long offset, long size) {
+    /** Marks the free block at {@code offset} handed out with {@code size} bytes. */
+    static void handOut(MemorySegment all, long intTable, long byteTable, int sizeClass, long offset, long size) {
         if (sizeClass < SMALL_CLASSES) {
-            long slot = byteTable + smallSlot(offset);
-            if (all.get(ValueLayout.JAVA_BYTE, slot) != 0) {
-                return false;
-            }
-            all.set(ValueLayout.JAVA_BYTE, slot, (byte) (size + 1));
+            all.set(ValueLayout.JAVA_BYTE, byteTable + smallSlot(offset), (byte) (size + 1));
         } else {
-            long slot = intTable + bigSlot(offset);
-            if (all.get(ValueLayout.JAVA_INT_UNALIGNED, slot) != 0) {
-                return false;
-            }
-            all.set(ValueLayout.JAVA_INT_UNALIGNED, slot, bigCode(sizeClass, size));
+            all.set(ValueLayout.JAVA_INT_UNALIGNED, intTable + bigSlot(offset), bigCode(sizeClass, size));
         }
-        return true;
+    }
+
+    /** True when the block at {@code offset} (a block start of {@code sizeClass}) is free; debug mode's check. */
+    static boolean isFree(Heap heap, int sizeClass, long offset) {
+        return handedOutSize(heap, sizeClass, offset) < 0;
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.segpool.allocator;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
@@ -30,8 +32,21 @@ final class CacheRegistry {
     private static final int MIN_TABLE = 64;
 
     private final NativeAllocator allocator;
-    /** Platform caches by thread id; replaced whole under this, read plainly by the hot path. */
-    private volatile ThreadCache[] table = new ThreadCache[MIN_TABLE];
+    /**
+     * Platform caches by thread id; replaced whole under this and published with a release store
+     * ({@link #TABLE}), read plainly by the hot path: a stale table only sends a thread to the
+     * slow path, which looks again under this object's monitor.
+     */
+    private ThreadCache[] table = new ThreadCache[MIN_TABLE];
+    private static final VarHandle TABLE;
+
+    static {
+        try {
+            TABLE = MethodHandles.lookup().findVarHandle(CacheRegistry.class, "table", ThreadCache[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** Live platform caches; guarded by this. */
     private final List<ThreadCache> platform = new ArrayList<>();
     /** Shared virtual-thread caches, made on first use; written under this, read racily (final fields). */
@@ -48,35 +63,49 @@ final class CacheRegistry {
     }
 
     /**
-     * The calling thread's cache: a platform thread's own, or a stripe taken for a virtual thread,
-     * which the caller gives back with {@link #releaseStripe}.
+     * The calling platform thread's cache when it sits in its first table slot (almost always),
+     * else null: the hot path's lookup, one load of the table, one of the slot, one compare.
      */
-    ThreadCache current() {
+    ThreadCache lookup() {
         Thread thread = Thread.currentThread();
         ThreadCache[] slots = table;
         ThreadCache cache = slots[(int) thread.threadId() & (slots.length - 1)];
-        if (cache != null && cache.owner == thread) {
-            return cache;
-        }
-        return currentSlow(thread);
+        return cache != null && cache.owner == thread ? cache : null;
+    }
+
+    /**
+     * The calling thread's cache: a platform thread's own (registered on its first call), or a
+     * stripe taken for a virtual thread, which the caller gives back with {@link #releaseStripe}.
+     */
+    ThreadCache current() {
+        ThreadCache cache = lookup();
+        return cache != null ? cache : currentSlow(Thread.currentThread());
     }
 
     private ThreadCache currentSlow(Thread thread) {
         if (thread.isVirtual()) {
             return takeStripe(thread);
         }
-        ThreadCache[] slots = table;
+        ThreadCache found = probe((ThreadCache[]) TABLE.getAcquire(this), thread);
+        return found != null ? found : register(thread);
+    }
+
+    private static ThreadCache probe(ThreadCache[] slots, Thread thread) {
         int mask = slots.length - 1;
         for (int i = (int) thread.threadId() & mask; slots[i] != null; i = (i + 1) & mask) {
             if (slots[i].owner == thread) {
                 return slots[i];
             }
         }
-        return register(thread);
+        return null;
     }
 
     private synchronized ThreadCache register(Thread thread) {
         allocator.checkOpen();
+        ThreadCache found = probe(table, thread);
+        if (found != null) {
+            return found;
+        }
         ThreadCache cache = allocator.newCache(thread);
         platform.add(cache);
         registeredSinceScan++;
@@ -98,7 +127,7 @@ final class CacheRegistry {
             }
             slots[i] = cache;
         }
-        table = slots;
+        TABLE.setRelease(this, slots);
     }
 
     /**
@@ -223,6 +252,6 @@ final class CacheRegistry {
     /** Drops every platform cache; for {@link NativeAllocator#close()}, after which none is used again. */
     synchronized void releaseAll() {
         platform.clear();
-        table = new ThreadCache[MIN_TABLE];
+        TABLE.setRelease(this, new ThreadCache[MIN_TABLE]);
     }
 }

@@ -3,6 +3,8 @@ package io.segpool.allocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
@@ -28,9 +30,7 @@ import java.util.TreeMap;
  * zeros instead of faulting, and the range is reused before the heap grows.
  *
  * <p>Chunk carving and release hold this object's monitor; callers may hold one class's central
- * lock, never the other way round. {@link #top} is also read without the lock by the hot path's
- * address checks: it only grows, so a stale value is smaller and sends a valid free to the slow
- * path, which reads it again under no lock with volatile semantics.
+ * lock, never the other way round.
  */
 final class Heap {
 
@@ -50,8 +50,21 @@ final class Heap {
     private final MemoryMapper mapper;
     private final MemoryBudget budget;
 
-    /** Bytes of the heap committed so far, from offset 0; written under this, read volatile. */
-    private volatile long top;
+    /**
+     * Bytes of the heap committed so far, from offset 0; written under this with a release store
+     * ({@link #TOP}), after the commit. The hot path reads it plainly: it only grows, so a stale
+     * value is smaller and sends a valid call to a slow path, which reads it again with acquire.
+     */
+    private long top;
+    private static final VarHandle TOP;
+
+    static {
+        try {
+            TOP = MethodHandles.lookup().findVarHandle(Heap.class, "top", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** Released ranges, offset to length, coalesced; guarded by this. */
     private final TreeMap<Long, Long> releasedRanges = new TreeMap<>();
     /** Sum of {@link #releasedRanges}; guarded by this. */
@@ -150,7 +163,7 @@ final class Heap {
             }
             throw Refusals.osRefused(sizeClass, SizeClasses.size(sizeClass), 0, length, budget.sys(), refused);
         }
-        top = offset + length;
+        TOP.setRelease(this, offset + length);
         AllocatorEvents.mapped(length, SizeClasses.size(sizeClass), budget.mapped(length));
         return offset;
     }
@@ -194,7 +207,7 @@ final class Heap {
 
     /** The class of the chunk that holds heap offset {@code offset}, or -1 when none does. */
     int classAt(long offset) {
-        if (offset < 0 || offset >= top) {
+        if (offset < 0 || offset >= topAcquire()) {
             return -1;
         }
         return (all.get(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN)) & 0xFF) - 1;
@@ -209,6 +222,11 @@ final class Heap {
     /** Bytes committed from the start of the heap; a plain read for the hot path's range checks. */
     long top() {
         return top;
+    }
+
+    /** {@link #top()} for the slow paths: every chunk committed before a happens-before edge counts. */
+    long topAcquire() {
+        return (long) TOP.getAcquire(this);
     }
 
     synchronized long released() {

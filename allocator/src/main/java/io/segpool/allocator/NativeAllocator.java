@@ -102,31 +102,35 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     // ---- the calling thread's cache, then the engine ------------------------------------------
+    //
+    // Each call finds the calling platform thread's cache inline (CacheRegistry.lookup) and runs
+    // the engine on it. Everything else (a virtual thread, which takes a stripe; a thread's first
+    // call) goes through takeSlow/releaseSlow, which pass and return only primitives: a segment
+    // never crosses a call that the JIT might not inline, so escape analysis can remove it on
+    // both paths, whatever order the methods were compiled in.
 
     /** {@code size} bytes, 16-byte aligned, not zeroed. */
     @Override
     public MemorySegment allocate(long size) {
-        ThreadCache cache = caches.current();
-        try {
-            return cache.allocate0(size);
-        } finally {
-            if (cache.shared) {
-                caches.releaseStripe(cache);
-            }
+        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
+            return allocateLarge(size, 1);
         }
+        int sizeClass = SizeClasses.classOf(size);
+        ThreadCache cache = caches.lookup();
+        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
+        return heap.all.asSlice(offset, size);
     }
 
     /** {@code size} bytes on an {@code alignment} boundary (a power of two up to {@link #MAX_ALIGNMENT}), not zeroed. */
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        ThreadCache cache = caches.current();
-        try {
-            return cache.allocate0(size, alignment);
-        } finally {
-            if (cache.shared) {
-                caches.releaseStripe(cache);
-            }
+        int sizeClass = SizeClasses.classFor(size, alignment);
+        if (sizeClass < 0) {
+            return allocateLarge(size, alignment);
         }
+        ThreadCache cache = caches.lookup();
+        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
+        return heap.all.asSlice(offset, size);
     }
 
     /**
@@ -134,21 +138,50 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * segment from elsewhere, a slice or resized view of a block, a block already free.
      */
     public void free(MemorySegment segment) {
-        ThreadCache cache = caches.current();
-        try {
-            cache.free0(segment);
-        } finally {
-            if (cache.shared) {
-                caches.releaseStripe(cache);
-            }
+        if (segment.scope() != heap.all.scope()) {
+            freeNotInHeap(segment);
+            return;
+        }
+        long offset = segment.address() - heap.base;
+        long size = segment.byteSize();
+        ThreadCache cache = caches.lookup();
+        if (cache != null) {
+            cache.release(offset, size);
+        } else {
+            releaseSlow(offset, size);
         }
     }
 
     /** Like {@link #allocate(long)}, returning the block's address and making no heap object. */
     public long allocateAddress(long size) {
+        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
+            return allocateLarge(size, 1).address();
+        }
+        int sizeClass = SizeClasses.classOf(size);
+        ThreadCache cache = caches.lookup();
+        return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
+    }
+
+    /** Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}. */
+    public void freeAddress(long address, long size) {
+        long offset = address - heap.base;
+        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
+            freeAddressNotInHeap(address, size);
+            return;
+        }
+        ThreadCache cache = caches.lookup();
+        if (cache != null) {
+            cache.release(offset, size);
+        } else {
+            releaseSlow(offset, size);
+        }
+    }
+
+    /** A take for a thread whose cache is not in the table: a virtual thread's stripe, or a first call. */
+    private long takeSlow(int sizeClass, long size) {
         ThreadCache cache = caches.current();
         try {
-            return cache.allocateAddress0(size);
+            return cache.take(sizeClass, size);
         } finally {
             if (cache.shared) {
                 caches.releaseStripe(cache);
@@ -156,11 +189,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    /** Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}. */
-    public void freeAddress(long address, long size) {
+    private void releaseSlow(long offset, long size) {
         ThreadCache cache = caches.current();
         try {
-            cache.freeAddress0(address, size);
+            cache.release(offset, size);
         } finally {
             if (cache.shared) {
                 caches.releaseStripe(cache);
@@ -180,7 +212,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
             return heap.all.asSlice(offset, size);
         }
+        return segmentSlow(address, size);
+    }
+
+    private MemorySegment segmentSlow(long address, long size) {
         checkOpen();
+        long offset = address - heap.base;
+        long top = heap.topAcquire();
+        if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
+            return heap.all.asSlice(offset, size);
+        }
         return large.segment(address, size);
     }
 
@@ -251,7 +292,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         synchronized (OPEN) {
             for (WeakReference<NativeAllocator> ref : OPEN) {
                 NativeAllocator allocator = ref.get();
-                if (allocator != null && Long.compareUnsigned(address - allocator.heap.base, allocator.heap.top()) < 0) {
+                if (allocator != null && Long.compareUnsigned(address - allocator.heap.base, allocator.heap.topAcquire()) < 0) {
                     return allocator;
                 }
             }

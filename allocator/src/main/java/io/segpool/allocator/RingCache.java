@@ -43,10 +43,12 @@ final class RingCache {
             int left = (int) extra[0] - n;
             System.arraycopy(extra, 1 + left, ring, 1, n);
             SLOT.setOpaque(extra, 0, (long) left);
+            SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
         } else {
             n = allocator.config().threadCaching() == AllocatorConfig.ThreadCaching.NONE ? 1 : BATCH;
             CentralStack central = allocator.central(sizeClass);
             central.refill(ring, 1, n);
+            SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
             AllocatorEvents.refill(central.blockSize, n);
         }
         SLOT.setOpaque(ring, ThreadCache.COUNT, (long) n);
@@ -66,6 +68,7 @@ final class RingCache {
         if (allocator.config().threadCaching() == AllocatorConfig.ThreadCaching.NONE) {
             ring[1] = offset;
             central.spill(ring, 1, 1);
+            SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + 1);
         } else {
             if (cache.overflow != null) {
                 keep(cache, sizeClass, ring);
@@ -73,6 +76,7 @@ final class RingCache {
                 central.spill(ring, 1, BATCH);
                 AllocatorEvents.spill(central.blockSize, BATCH);
             }
+            SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + BATCH);
             System.arraycopy(ring, 1 + BATCH, ring, 1, CAPACITY - BATCH);
             ring[CAPACITY - BATCH + 1] = offset;
             SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (CAPACITY - BATCH + 1));
@@ -103,6 +107,7 @@ final class RingCache {
             if (ring != null && ring[ThreadCache.COUNT] > 0) {
                 int n = (int) ring[ThreadCache.COUNT];
                 cache.allocator.central(c).reclaim(ring, 1, n);
+                SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + n);
                 SLOT.setOpaque(ring, ThreadCache.COUNT, 0L);
                 blocks += n;
             }
@@ -124,9 +129,17 @@ final class RingCache {
         return extra == null ? n : n + (long) SLOT.getOpaque(extra, 0);
     }
 
+    /**
+     * Blocks handed out from a ring: every block that came in (batches, frees) less every block
+     * still there or gone out in a batch. Exact when the owner is not mid-call.
+     */
     static long mallocs(ThreadCache cache, int sizeClass) {
         long[] ring = cache.rings[sizeClass];
-        return ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.MALLOCS);
+        if (ring == null) {
+            return 0;
+        }
+        return (long) SLOT.getOpaque(ring, ThreadCache.BATCHED_IN) - (long) SLOT.getOpaque(ring, ThreadCache.BATCHED_OUT)
+                + (long) SLOT.getOpaque(ring, ThreadCache.FREES) - (long) SLOT.getOpaque(ring, ThreadCache.COUNT);
     }
 
     static long frees(ThreadCache cache, int sizeClass) {

@@ -26,19 +26,27 @@ public final class SizeClasses {
     private static final int LARGE_STEP_SHIFT = 7;
 
     private static final int[] SIZES = buildSizes();
-    private static final byte[] SIZE_TO_CLASS_8 = new byte[(SMALL_LIMIT >> SMALL_STEP_SHIFT) + 1];
-    private static final byte[] SIZE_TO_CLASS_128 = new byte[(int) ((MAX_SIZE - SMALL_LIMIT) >> LARGE_STEP_SHIFT) + 1];
+    /*
+     * Both tables are a power of two long and indexed under a mask, so that the JIT, which knows a
+     * static final array's length, drops the range check from the hot path. Entries past the last
+     * size are never read (callers check 0 <= size <= MAX_SIZE).
+     */
+    private static final byte[] SIZE_TO_CLASS_8 = new byte[Integer.highestOneBit(SMALL_LIMIT >> SMALL_STEP_SHIFT) * 2];
+    private static final byte[] SIZE_TO_CLASS_128 =
+            new byte[(int) Integer.highestOneBit((int) ((MAX_SIZE - SMALL_LIMIT) >> LARGE_STEP_SHIFT)) * 2];
+    private static final int MASK_8 = SIZE_TO_CLASS_8.length - 1;
+    private static final int MASK_128 = SIZE_TO_CLASS_128.length - 1;
 
     static {
         int cls = 0;
-        for (int i = 0; i < SIZE_TO_CLASS_8.length; i++) {
+        for (int i = 0; i <= SMALL_LIMIT >> SMALL_STEP_SHIFT; i++) {
             int size = i << SMALL_STEP_SHIFT;
             while (SIZES[cls] < size) {
                 cls++;
             }
             SIZE_TO_CLASS_8[i] = (byte) cls;
         }
-        for (int i = 0; i < SIZE_TO_CLASS_128.length; i++) {
+        for (int i = 0; i <= (MAX_SIZE - SMALL_LIMIT) >> LARGE_STEP_SHIFT; i++) {
             int size = SMALL_LIMIT + (i << LARGE_STEP_SHIFT);
             while (SIZES[cls] < size) {
                 cls++;
@@ -84,9 +92,9 @@ public final class SizeClasses {
      */
     public static int classOf(long size) {
         if (size <= SMALL_LIMIT) {
-            return SIZE_TO_CLASS_8[(int) (size + 7) >> SMALL_STEP_SHIFT];
+            return SIZE_TO_CLASS_8[((int) size + 7) >> SMALL_STEP_SHIFT & MASK_8];
         }
-        return SIZE_TO_CLASS_128[(int) (size - SMALL_LIMIT + 127) >> LARGE_STEP_SHIFT];
+        return SIZE_TO_CLASS_128[(int) (size - SMALL_LIMIT + 127) >> LARGE_STEP_SHIFT & MASK_128];
     }
 
     /**

@@ -22,11 +22,17 @@ import java.lang.invoke.VarHandle;
  */
 public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
-    /** Ring layout: the count, then the slots (a stack: the newest block on top), then two counters. */
+    /**
+     * Ring layout: the count, then the slots (a stack: the newest block on top), then the frees
+     * into it (counted per call) and the blocks that came in and went out in batches (counted on
+     * the slow path). Mallocs are not counted per call: they follow from the others,
+     * {@code in - out + frees - count} ({@link RingCache#mallocs}), which saves the hot path a store.
+     */
     static final int COUNT = 0;
-    static final int MALLOCS = RingCache.CAPACITY + 1;
-    static final int FREES = RingCache.CAPACITY + 2;
-    static final int RING_LENGTH = RingCache.CAPACITY + 3;
+    static final int FREES = RingCache.CAPACITY + 1;
+    static final int BATCHED_IN = RingCache.CAPACITY + 2;
+    static final int BATCHED_OUT = RingCache.CAPACITY + 3;
+    static final int RING_LENGTH = RingCache.CAPACITY + 4;
 
     /** Mode bits: wrong frees are refused. */
     static final int CHECKED = 1;
@@ -146,8 +152,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return allocator.allocateLarge(size, 1);
         }
-        int sizeClass = SizeClasses.classOf(size);
-        return all.asSlice(take(sizeClass, size), size);
+        return all.asSlice(take(SizeClasses.classOf(size), size), size);
     }
 
     MemorySegment allocate0(long size, long alignment) {
@@ -175,7 +180,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     void freeAddress0(long address, long size) {
         long offset = address - base;
-        if (Long.compareUnsigned(offset, heap.top()) >= 0) {
+        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
             allocator.freeAddressNotInHeap(address, size);
             return;
         }
@@ -183,7 +188,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     }
 
     /** Takes a block of {@code sizeClass} for a request of {@code size} bytes; returns its heap offset. */
-    private long take(int sizeClass, long size) {
+    long take(int sizeClass, long size) {
         long[] ring = rings[sizeClass];
         if (ring == null) {
             ring = newRing(sizeClass);
@@ -199,34 +204,28 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             RuntimeException trapped = allocator.checks.handOutExtras(sizeClass, offset, size);
             if (trapped != null) {
                 ring[COUNT] = n - 1;
-                ring[MALLOCS]++;
                 throw trapped;
             }
         }
         ring[COUNT] = n - 1;
-        ring[MALLOCS]++;
         return offset;
     }
 
     /**
-     * Records that the free block at {@code offset} is handed out with {@code size} bytes. The
-     * first table access after {@code close()} throws {@link IllegalStateException}, before the
-     * ring changes.
+     * Records that the free block at {@code offset} is handed out with {@code size} bytes (debug
+     * mode also checks that it was free). The first table access after {@code close()} throws
+     * {@link IllegalStateException}, before the ring changes.
      */
     private void markHandedOut(int sizeClass, long offset, long size) {
-        boolean wasFree;
         try {
-            wasFree = BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
+            BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
         } catch (IllegalStateException e) {
             throw allocator.closedOr(e);
-        }
-        if (!wasFree) {
-            throw Refusals.badBlockState(base + offset);
         }
     }
 
     /** The shared tail of both frees, for an offset inside the committed heap. */
-    private void release(long offset, long size) {
+    void release(long offset, long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0 || (offset & (SizeClasses.GRANULE - 1)) != 0) {
             throw allocator.checks.refuseFree(offset, size);
         }
