@@ -1,7 +1,5 @@
 package io.segpool.allocator;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
@@ -10,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
  * Every thread cache of one allocator: where a thread finds its own, where the caches of ended
  * threads are found and emptied, and where stats are summed.
  *
- * <p>Platform threads find their cache in {@link #table}, an open-addressed array indexed by
+ * <p>Platform threads find their cache in the allocator's cache table (kept in
+ * {@link NativeAllocator}, one load from the hot path), an open-addressed array indexed by
  * {@code threadId()}: one load of the array, one of the slot, one compare of the owner. Thread ids
  * are handed out in sequence, so live threads rarely collide; the table is at least four times
  * the number of live caches and is rebuilt (copy-on-write, published with a volatile store) when a
@@ -32,21 +31,8 @@ final class CacheRegistry {
     private static final int MIN_TABLE = 64;
 
     private final NativeAllocator allocator;
-    /**
-     * Platform caches by thread id; replaced whole under this and published with a release store
-     * ({@link #TABLE}), read plainly by the hot path: a stale table only sends a thread to the
-     * slow path, which looks again under this object's monitor.
-     */
+    /** The current cache table, as published to the allocator; guarded by this. */
     private ThreadCache[] table = new ThreadCache[MIN_TABLE];
-    private static final VarHandle TABLE;
-
-    static {
-        try {
-            TABLE = MethodHandles.lookup().findVarHandle(CacheRegistry.class, "table", ThreadCache[].class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
     /** Live platform caches; guarded by this. */
     private final List<ThreadCache> platform = new ArrayList<>();
     /** Shared virtual-thread caches, made on first use; written under this, read racily (final fields). */
@@ -59,18 +45,8 @@ final class CacheRegistry {
 
     CacheRegistry(NativeAllocator allocator) {
         this.allocator = allocator;
+        allocator.publishCacheTable(table);
         this.stripes = new ThreadCache[2 * Runtime.getRuntime().availableProcessors()];
-    }
-
-    /**
-     * The calling platform thread's cache when it sits in its first table slot (almost always),
-     * else null: the hot path's lookup, one load of the table, one of the slot, one compare.
-     */
-    ThreadCache lookup() {
-        Thread thread = Thread.currentThread();
-        ThreadCache[] slots = table;
-        ThreadCache cache = slots[(int) thread.threadId() & (slots.length - 1)];
-        return cache != null && cache.owner == thread ? cache : null;
     }
 
     /**
@@ -78,7 +54,7 @@ final class CacheRegistry {
      * stripe taken for a virtual thread, which the caller gives back with {@link #releaseStripe}.
      */
     ThreadCache current() {
-        ThreadCache cache = lookup();
+        ThreadCache cache = allocator.lookup();
         return cache != null ? cache : currentSlow(Thread.currentThread());
     }
 
@@ -86,7 +62,7 @@ final class CacheRegistry {
         if (thread.isVirtual()) {
             return takeStripe(thread);
         }
-        ThreadCache found = probe((ThreadCache[]) TABLE.getAcquire(this), thread);
+        ThreadCache found = probe(allocator.cacheTableAcquire(), thread);
         return found != null ? found : register(thread);
     }
 
@@ -127,7 +103,8 @@ final class CacheRegistry {
             }
             slots[i] = cache;
         }
-        TABLE.setRelease(this, slots);
+        table = slots;
+        allocator.publishCacheTable(slots);
     }
 
     /**
@@ -252,6 +229,7 @@ final class CacheRegistry {
     /** Drops every platform cache; for {@link NativeAllocator#close()}, after which none is used again. */
     synchronized void releaseAll() {
         platform.clear();
-        TABLE.setRelease(this, new ThreadCache[MIN_TABLE]);
+        table = new ThreadCache[MIN_TABLE];
+        allocator.publishCacheTable(table);
     }
 }

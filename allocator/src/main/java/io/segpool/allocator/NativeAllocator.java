@@ -4,6 +4,8 @@ import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +50,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /** Blocks a ring takes from or gives to its central stack at once: half its capacity. */
     public static final int BATCH = CentralStack.BATCH;
 
+    private static final VarHandle CACHE_TABLE;
+
+    static {
+        try {
+            CACHE_TABLE = MethodHandles.lookup().findVarHandle(NativeAllocator.class, "cacheTable", ThreadCache[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** Open allocators, weakly: only for naming "another NativeAllocator" in a refusal. */
     private static final List<WeakReference<NativeAllocator>> OPEN = new ArrayList<>();
 
@@ -58,6 +70,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     private final CentralStack[] centrals;
     private final LargeBlocks large;
     private final int mode;
+    /**
+     * Platform threads' caches by thread id ({@link CacheRegistry} builds it): replaced whole and
+     * published with a release store, read plainly by {@link #lookup()}. A stale table only sends
+     * a thread to the slow path, which reads it again with acquire.
+     */
+    private ThreadCache[] cacheTable;
     /** Set once by {@link #close()}; read on the slow paths. */
     private volatile boolean closed;
     /** Scratch for {@link #readMemStats}, which holds its monitor so that the read makes no garbage. */
@@ -116,7 +134,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             return allocateLarge(size, 1);
         }
         int sizeClass = SizeClasses.classOf(size);
-        ThreadCache cache = caches.lookup();
+        ThreadCache cache = lookup();
         long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
         return heap.all.asSlice(offset, size);
     }
@@ -128,7 +146,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (sizeClass < 0) {
             return allocateLarge(size, alignment);
         }
-        ThreadCache cache = caches.lookup();
+        ThreadCache cache = lookup();
         long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
         return heap.all.asSlice(offset, size);
     }
@@ -144,7 +162,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
         long offset = segment.address() - heap.base;
         long size = segment.byteSize();
-        ThreadCache cache = caches.lookup();
+        ThreadCache cache = lookup();
         if (cache != null) {
             cache.release(offset, size);
         } else {
@@ -158,7 +176,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             return allocateLarge(size, 1).address();
         }
         int sizeClass = SizeClasses.classOf(size);
-        ThreadCache cache = caches.lookup();
+        ThreadCache cache = lookup();
         return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
     }
 
@@ -169,12 +187,31 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             freeAddressNotInHeap(address, size);
             return;
         }
-        ThreadCache cache = caches.lookup();
+        ThreadCache cache = lookup();
         if (cache != null) {
             cache.release(offset, size);
         } else {
             releaseSlow(offset, size);
         }
+    }
+
+    /**
+     * The calling platform thread's cache when it sits in its first table slot (almost always),
+     * else null: the hot path's lookup, one load of the table, one of the slot, one compare.
+     */
+    ThreadCache lookup() {
+        Thread thread = Thread.currentThread();
+        ThreadCache[] slots = cacheTable;
+        ThreadCache cache = slots[(int) thread.threadId() & (slots.length - 1)];
+        return cache != null && cache.owner == thread ? cache : null;
+    }
+
+    void publishCacheTable(ThreadCache[] table) {
+        CACHE_TABLE.setRelease(this, table);
+    }
+
+    ThreadCache[] cacheTableAcquire() {
+        return (ThreadCache[]) CACHE_TABLE.getAcquire(this);
     }
 
     /** A take for a thread whose cache is not in the table: a virtual thread's stripe, or a first call. */
