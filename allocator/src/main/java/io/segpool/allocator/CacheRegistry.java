@@ -58,6 +58,33 @@ final class CacheRegistry {
         return cache != null ? cache : currentSlow(Thread.currentThread());
     }
 
+    /**
+     * A take for a thread whose cache is not in the table: a virtual thread's stripe, or a first
+     * call. Offsets in and out, never a segment: see {@link NativeAllocator#allocate(long)}.
+     */
+    long takeSlow(int sizeClass, long size) {
+        ThreadCache cache = current();
+        try {
+            return cache.take(sizeClass, size);
+        } finally {
+            if (cache.shared) {
+                releaseStripe(cache);
+            }
+        }
+    }
+
+    /** The release for a thread whose cache is not in the table; as {@link #takeSlow}. */
+    void releaseSlow(long offset, long size) {
+        ThreadCache cache = current();
+        try {
+            cache.release(offset, size);
+        } finally {
+            if (cache.shared) {
+                releaseStripe(cache);
+            }
+        }
+    }
+
     private ThreadCache currentSlow(Thread thread) {
         if (thread.isVirtual()) {
             return takeStripe(thread);

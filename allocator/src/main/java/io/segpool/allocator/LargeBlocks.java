@@ -96,8 +96,17 @@ final class LargeBlocks {
         }
     }
 
-    /** A view of part of a large block; refuses an address in none of them. */
+    /**
+     * The slow path of {@link NativeAllocator#segment}: a view of the heap against its top read
+     * with acquire, else of part of a large block; refuses an address in none of them.
+     */
     MemorySegment segment(long address, long size) {
+        allocator.checkOpen();
+        long offset = address - heap.base;
+        long top = heap.topAcquire();
+        if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
+            return heap.all.asSlice(offset, size);
+        }
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator || size < 0 || address - chunk.base + size > chunk.length) {
             throw Refusals.notFromHere(allocator, address, size, null, chunk);

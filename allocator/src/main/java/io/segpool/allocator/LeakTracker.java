@@ -41,6 +41,16 @@ final class LeakTracker {
         }
     }
 
+    /** The report for what {@code stats} says is still in use, by {@code tracker} or, if null, untracked. */
+    static String report(LeakTracker tracker, io.segpool.stats.MemStats stats) {
+        long blocks = stats.mallocs() - stats.frees();
+        if (tracker == null) {
+            return stats.inuse() == 0 ? "" : "segpool leak report: " + blocks + " blocks (" + stats.inuse()
+                    + " bytes) still in use; leak tracking is off: AllocatorConfig.withLeakTracking names their sites";
+        }
+        return tracker.report(stats.inuse(), blocks);
+    }
+
     /** The report for {@code inuseBytes} still handed out; empty when nothing is. */
     String report(long inuseBytes, long inuseBlocks) {
         if (inuseBytes == 0) {

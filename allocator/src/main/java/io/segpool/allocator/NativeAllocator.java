@@ -6,9 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.lang.ref.WeakReference;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -60,15 +57,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    /** Open allocators, weakly: only for naming "another NativeAllocator" in a refusal. */
-    private static final List<WeakReference<NativeAllocator>> OPEN = new ArrayList<>();
-
     private final AllocatorConfig config;
     final Heap heap;
     final BlockChecks checks;
     final CacheRegistry caches;
     private final CentralStack[] centrals;
-    private final LargeBlocks large;
+    final LargeBlocks large;
     private final int mode;
     /**
      * Platform threads' caches by thread id ({@link CacheRegistry} builds it): replaced whole and
@@ -108,10 +102,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     static NativeAllocator create(AllocatorConfig config, MemoryMapper mapper) {
         NativeAllocator allocator = new NativeAllocator(Objects.requireNonNull(config, "config"),
                 Objects.requireNonNull(mapper, "mapper"));
-        synchronized (OPEN) {
-            OPEN.removeIf(ref -> ref.get() == null);
-            OPEN.add(new WeakReference<>(allocator));
-        }
+        OpenAllocators.add(allocator);
         return allocator;
     }
 
@@ -121,9 +112,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     // ---- the calling thread's cache, then the engine ------------------------------------------
     //
-    // Each call finds the calling platform thread's cache inline (CacheRegistry.lookup) and runs
+    // Each call finds the calling platform thread's cache inline (lookup()) and runs
     // the engine on it. Everything else (a virtual thread, which takes a stripe; a thread's first
-    // call) goes through takeSlow/releaseSlow, which pass and return only primitives: a segment
+    // call) goes through CacheRegistry.takeSlow/releaseSlow, which pass and return only primitives: a segment
     // never crosses a call that the JIT might not inline, so escape analysis can remove it on
     // both paths, whatever order the methods were compiled in.
 
@@ -131,11 +122,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     @Override
     public MemorySegment allocate(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return allocateLarge(size, 1);
+            return large.allocate(size, 1);
         }
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
-        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
+        long offset = cache != null ? cache.take(sizeClass, size) : caches.takeSlow(sizeClass, size);
         return heap.all.asSlice(offset, size);
     }
 
@@ -144,10 +135,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public MemorySegment allocate(long size, long alignment) {
         int sizeClass = SizeClasses.classFor(size, alignment);
         if (sizeClass < 0) {
-            return allocateLarge(size, alignment);
+            return large.allocate(size, alignment);
         }
         ThreadCache cache = lookup();
-        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
+        long offset = cache != null ? cache.take(sizeClass, size) : caches.takeSlow(sizeClass, size);
         return heap.all.asSlice(offset, size);
     }
 
@@ -157,7 +148,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      */
     public void free(MemorySegment segment) {
         if (segment.scope() != heap.all.scope()) {
-            freeNotInHeap(segment);
+            large.free(segment);
             return;
         }
         long offset = segment.address() - heap.base;
@@ -166,32 +157,32 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (cache != null) {
             cache.release(offset, size);
         } else {
-            releaseSlow(offset, size);
+            caches.releaseSlow(offset, size);
         }
     }
 
     /** Like {@link #allocate(long)}, returning the block's address and making no heap object. */
     public long allocateAddress(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return allocateLarge(size, 1).address();
+            return large.allocate(size, 1).address();
         }
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
-        return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
+        return heap.base + (cache != null ? cache.take(sizeClass, size) : caches.takeSlow(sizeClass, size));
     }
 
     /** Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}. */
     public void freeAddress(long address, long size) {
         long offset = address - heap.base;
         if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
-            freeAddressNotInHeap(address, size);
+            large.freeAddress(address, size);
             return;
         }
         ThreadCache cache = lookup();
         if (cache != null) {
             cache.release(offset, size);
         } else {
-            releaseSlow(offset, size);
+            caches.releaseSlow(offset, size);
         }
     }
 
@@ -214,29 +205,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return (ThreadCache[]) CACHE_TABLE.getAcquire(this);
     }
 
-    /** A take for a thread whose cache is not in the table: a virtual thread's stripe, or a first call. */
-    private long takeSlow(int sizeClass, long size) {
-        ThreadCache cache = caches.current();
-        try {
-            return cache.take(sizeClass, size);
-        } finally {
-            if (cache.shared) {
-                caches.releaseStripe(cache);
-            }
-        }
-    }
-
-    private void releaseSlow(long offset, long size) {
-        ThreadCache cache = caches.current();
-        try {
-            cache.release(offset, size);
-        } finally {
-            if (cache.shared) {
-                caches.releaseStripe(cache);
-            }
-        }
-    }
-
     /**
      * A segment over {@code size} bytes at {@code address}, for a block allocated by address: a
      * slice of the allocator's heap segment (two compares; no object where the view does not
@@ -246,16 +214,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public MemorySegment segment(long address, long size) {
         long offset = address - heap.base;
         long top = heap.top();
-        if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
-            return heap.all.asSlice(offset, size);
-        }
-        return segmentSlow(address, size);
-    }
-
-    private MemorySegment segmentSlow(long address, long size) {
-        checkOpen();
-        long offset = address - heap.base;
-        long top = heap.topAcquire();
         if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
             return heap.all.asSlice(offset, size);
         }
@@ -297,18 +255,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return new ThreadCache(this, heap, mode, limit, unbounded, owner);
     }
 
-    MemorySegment allocateLarge(long size, long alignment) {
-        return large.allocate(size, alignment);
-    }
-
-    void freeNotInHeap(MemorySegment segment) {
-        large.free(segment);
-    }
-
-    void freeAddressNotInHeap(long address, long size) {
-        large.freeAddress(address, size);
-    }
-
     /** {@code e}, thrown by a heap access, or the closed refusal when the access failed because of close(). */
     RuntimeException closedOr(IllegalStateException e) {
         return heap.isAlive() ? e : Refusals.closed(e);
@@ -322,19 +268,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (closed) {
             throw Refusals.closed();
         }
-    }
-
-    /** The open allocator whose heap holds {@code address}, or null; for refusals only. */
-    static NativeAllocator ownerOf(long address) {
-        synchronized (OPEN) {
-            for (WeakReference<NativeAllocator> ref : OPEN) {
-                NativeAllocator allocator = ref.get();
-                if (allocator != null && Long.compareUnsigned(address - allocator.heap.base, allocator.heap.topAcquire()) < 0) {
-                    return allocator;
-                }
-            }
-        }
-        return null;
     }
 
     // ---- trim, stats, close -------------------------------------------------------------------
@@ -387,9 +320,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             }
             closed = true;
         }
-        synchronized (OPEN) {
-            OPEN.removeIf(ref -> ref.get() == null || ref.get() == this);
-        }
+        OpenAllocators.remove(this);
         large.releaseAll();
         heap.close();
         caches.releaseAll();
@@ -401,15 +332,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * to the {@code System.Logger} {@code io.segpool.allocator.leaks} at WARNING.
      */
     public String leakReport() {
-        checkOpen();
         MemStats stats = new MemStats();
         readMemStats(stats);
-        long blocks = stats.mallocs() - stats.frees();
-        if (checks.leaks() == null) {
-            return stats.inuse() == 0 ? "" : "segpool leak report: " + blocks + " blocks (" + stats.inuse()
-                    + " bytes) still in use; leak tracking is off: AllocatorConfig.withLeakTracking names their sites";
-        }
-        return checks.leaks().report(stats.inuse(), blocks);
+        return LeakTracker.report(checks.leaks(), stats);
     }
 
     /** False once {@link #close()} has begun. */

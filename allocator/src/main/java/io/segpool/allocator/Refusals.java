@@ -41,7 +41,7 @@ final class Refusals {
             return new IllegalStateException("free: " + what + " is in memory already given back to the OS (freed"
                     + " before, then its large block was unmapped, or its allocator closed)");
         }
-        NativeAllocator heapOwner = NativeAllocator.ownerOf(address);
+        NativeAllocator heapOwner = OpenAllocators.ownerOf(address);
         if ((chunk != null && chunk.owner != allocator) || (heapOwner != null && heapOwner != allocator)) {
             return new IllegalArgumentException("free: " + what + " belongs to another NativeAllocator; free it there");
         }

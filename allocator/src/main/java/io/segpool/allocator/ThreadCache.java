@@ -150,7 +150,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     MemorySegment allocate0(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return allocator.allocateLarge(size, 1);
+            return allocator.large.allocate(size, 1);
         }
         return all.asSlice(take(SizeClasses.classOf(size), size), size);
     }
@@ -158,21 +158,21 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     MemorySegment allocate0(long size, long alignment) {
         int sizeClass = SizeClasses.classFor(size, alignment);
         if (sizeClass < 0) {
-            return allocator.allocateLarge(size, alignment);
+            return allocator.large.allocate(size, alignment);
         }
         return all.asSlice(take(sizeClass, size), size);
     }
 
     long allocateAddress0(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return allocator.allocateLarge(size, 1).address();
+            return allocator.large.allocate(size, 1).address();
         }
         return base + take(SizeClasses.classOf(size), size);
     }
 
     void free0(MemorySegment segment) {
         if (segment.scope() != scope) {
-            allocator.freeNotInHeap(segment);
+            allocator.large.free(segment);
             return;
         }
         release(segment.address() - base, segment.byteSize());
@@ -181,7 +181,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     void freeAddress0(long address, long size) {
         long offset = address - base;
         if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
-            allocator.freeAddressNotInHeap(address, size);
+            allocator.large.freeAddress(address, size);
             return;
         }
         release(offset, size);
