@@ -49,6 +49,38 @@ class ThreadLifecycleTest {
         }
     }
 
+    /**
+     * The table platform threads find their caches in is bounded by the live threads, not by
+     * every thread that ever called: 8,000 short-lived threads, four alive at a time, leave a
+     * table of its minimum size, every block back, and every call counted.
+     */
+    @Test
+    void threadChurnLeavesTheCacheTableBoundedByTheLiveThreads() throws Exception {
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            int rounds = 2_000;
+            int width = 4;
+            int largest = 0;
+            for (int round = 0; round < rounds; round++) {
+                Thread[] threads = new Thread[width];
+                for (int t = 0; t < width; t++) {
+                    threads[t] = Thread.ofPlatform().start(() -> allocator.free(allocator.allocate(96)));
+                }
+                for (Thread thread : threads) {
+                    thread.join();
+                }
+                largest = Math.max(largest, allocator.cacheTableAcquire().length);
+            }
+            MemStats stats = TestSupport.stats(allocator);
+            assertEquals(0, stats.threadCaches(), "every ended thread's cache reclaimed\n" + stats);
+            assertEquals(0, stats.cached(), stats.toString());
+            assertEquals((long) rounds * width, stats.mallocs());
+            assertEquals(stats.mallocs(), stats.frees());
+            assertTrue(largest <= 64, "the table grew to " + largest + " slots for at most " + width
+                    + " live threads and one reclaim scan per registration");
+            assertEquals(64, allocator.cacheTableAcquire().length);
+        }
+    }
+
     @Test
     void aThreadsCachedBlocksGoCentralOnTheNextSlowPathOfAnotherThread() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create()) {
