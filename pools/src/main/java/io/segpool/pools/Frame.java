@@ -36,8 +36,7 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
     /** {@code size} bytes on an {@code alignment} boundary, valid until this frame closes. */
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        long address = stack.allocateAddress(token, size, alignment);
-        return stack.segment(address, size);
+        return stack.allocate(token, size, alignment);
     }
 
     /** The address of {@code size} fresh bytes, with no segment object: for the tightest loops. */

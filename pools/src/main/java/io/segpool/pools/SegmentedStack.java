@@ -15,9 +15,14 @@ import java.util.Arrays;
  * pool's allocator, freed when its frame closes.
  *
  * <p>A frame is named by a token, {@code serial << 24 | depth}: a frame is usable only while its
- * depth is the stack's depth and its serial is the one recorded there, so a closed frame, an outer
- * frame used while an inner one is open, and a frame closed out of order are all refused with
- * {@link IllegalStateException} before any state changes.
+ * token is the innermost open frame's, so a closed frame, an outer frame used while an inner one
+ * is open, and a frame closed out of order are all refused with {@link IllegalStateException}
+ * before any state changes.
+ *
+ * <p>The fast path, a frame whose allocations fit in the current segment, reads and writes only
+ * plain fields of this object and one record of {@link #frames}: the current segment is held as
+ * {@code top}/{@code limit} addresses and a view that allocations slice. Taking and giving back
+ * segments, big blocks and every refusal are separate methods.
  *
  * <p>Single-threaded by design, like a goroutine's stack: only the thread that made the stack may
  * use it or its frames. All fields are plain and owned by that thread.
@@ -25,11 +30,21 @@ import java.util.Arrays;
 public final class SegmentedStack implements AutoCloseable {
 
     private static final int DEPTH_BITS = 24;
-    private static final int VIEW_CACHE = 256;
     /** The deepest a stack may grow, in frames. */
     public static final int MAX_DEPTH = (1 << DEPTH_BITS) - 1;
     /** Alignment of {@link Frame#allocate(long)}, as the allocator's. */
     static final long DEFAULT_ALIGNMENT = 16;
+
+    /** A frame's record in {@link #frames}: where to rewind to when it closes, and its token. */
+    private static final int SAVED_TOP = 0;
+    private static final int SAVED_COUNTS = 1;
+    private static final int TOKEN = 2;
+    private static final int STRIDE = 3;
+    /**
+     * {@link #top} while the stack holds no segment: past {@link #limit} 0, so that every request
+     * misses the bump and takes a segment.
+     */
+    private static final long NO_SEGMENT = StackPool.PAGE;
 
     private final StackPool pool;
     private final NativeAllocator allocator;
@@ -37,32 +52,30 @@ public final class SegmentedStack implements AutoCloseable {
     private final Thread owner;
     /** The owner's cache, or null for a virtual thread, which goes through the allocator's shared caches. */
     private final ThreadCache cache;
+    private final SegmentViews views;
+
+    /** Address of the next free byte of the current segment; {@link #NO_SEGMENT} when none. */
+    private long top = NO_SEGMENT;
+    /** Address just past the current segment; 0 when none. */
+    private long limit;
+    /** Address of the current segment, {@code segments[segmentCount - 1]}; 0 when none. */
+    private long base;
+    /** The view of the current segment, which allocations slice; null when none. */
+    private MemorySegment current;
+    /** The innermost open frame's token; 0 when no frame is open (no token is 0). */
+    private long innermost;
 
     /** Addresses of the segments in use, bottom first. */
     private long[] segments = new long[4];
-    /**
-     * Views of recently held segments, direct-mapped by address: segments come back from the
-     * rings again and again, and a view found here is reused instead of made anew, so a frame's
-     * allocation is a slice of a held view with no map lookup and, in steady state, no garbage.
-     * An entry is trusted only if its address matches and its chunk is still mapped.
-     */
-    private final MemorySegment[] viewCache = new MemorySegment[VIEW_CACHE];
-    /** The view of {@code segments[segmentCount - 1]}. */
-    private MemorySegment current;
     private int segmentCount;
-    /** Bytes used in {@code segments[segmentCount - 1]}. */
-    private long top;
 
     /** Blocks larger than a segment, with their sizes, oldest first. */
     private long[] bigAddresses = new long[2];
     private long[] bigSizes = new long[2];
     private int bigCount;
 
-    /** Per depth (1-based), what to rewind to when that frame closes, and its serial. */
-    private long[] savedTop = new long[16];
-    private int[] savedSegments = new int[16];
-    private int[] savedBig = new int[16];
-    private long[] serials = new long[16];
+    /** {@link #STRIDE} longs per depth (1-based; depth 0's token stays 0): see {@link #SAVED_TOP}. */
+    private long[] frames = new long[16 * STRIDE];
     private int depth;
     private long nextSerial = 1;
     private boolean closed;
@@ -73,6 +86,7 @@ public final class SegmentedStack implements AutoCloseable {
         this.segmentSize = pool.segmentSize();
         this.owner = Thread.currentThread();
         this.cache = owner.isVirtual() ? null : allocator.threadCache();
+        this.views = new SegmentViews(allocator, segmentSize);
     }
 
     /** Opens a frame on top of the stack. */
@@ -110,9 +124,11 @@ public final class SegmentedStack implements AutoCloseable {
         if (closed) {
             return;
         }
-        rewind(0, 0, 0);
-        Arrays.fill(serials, 0, depth + 1, 0);
+        rewind(0, 0);
+        top = NO_SEGMENT;
+        Arrays.fill(frames, 0, (depth + 1) * STRIDE, 0);
         depth = 0;
+        innermost = 0;
         closed = true;
     }
 
@@ -120,50 +136,79 @@ public final class SegmentedStack implements AutoCloseable {
 
     long pushToken() {
         checkUsable();
-        if (depth == MAX_DEPTH) {
-            throw new IllegalStateException("stack overflow: " + MAX_DEPTH + " frames are open, the most a"
-                    + " SegmentedStack holds");
-        }
         int next = depth + 1;
-        if (next == serials.length) {
-            grow();
+        int at = next * STRIDE;
+        if (at == frames.length) {
+            growFrames(next);
         }
-        savedTop[next] = top;
-        savedSegments[next] = segmentCount;
-        savedBig[next] = bigCount;
-        long serial = nextSerial++;
-        serials[next] = serial;
+        long token = nextSerial++ << DEPTH_BITS | next;
+        long[] records = frames;
+        records[at + SAVED_TOP] = top;
+        records[at + SAVED_COUNTS] = counts();
+        records[at + TOKEN] = token;
         depth = next;
-        return serial << DEPTH_BITS | next;
+        innermost = token;
+        return token;
+    }
+
+    /** A slice of {@code size} fresh bytes in the frame named by {@code token}. */
+    MemorySegment allocate(long token, long size, long alignment) {
+        long address = allocateAddress(token, size, alignment);
+        long offset = address - base;
+        // A big block is never inside the current segment, so only a bump or a new segment slices it.
+        return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : allocator.segment(address, size);
     }
 
     /** Bump-allocates {@code size} bytes in the frame named by {@code token}; returns the address. */
     long allocateAddress(long token, long size, long alignment) {
         checkInnermost(token, "allocate in");
-        if (size < 0) {
-            throw new IllegalArgumentException("frame allocation size " + size + " is negative");
+        checkRequest(size, alignment);
+        long aligned = (top + alignment - 1) & -alignment;
+        if (alignment <= StackPool.PAGE && size <= limit - aligned) {
+            top = aligned + size;
+            return aligned;
         }
-        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-            throw new IllegalArgumentException("alignment " + alignment + " is not a power of two");
+        return allocateSlow(size, alignment);
+    }
+
+    /** Closes the frame named by {@code token}: it must be the innermost open frame. */
+    void pop(long token) {
+        checkInnermost(token, "close");
+        long[] records = frames;
+        int at = depth * STRIDE;
+        long saved = records[at + SAVED_COUNTS];
+        if (saved != counts()) {
+            rewind((int) (saved >>> 32), (int) saved);
         }
-        if (alignment <= StackPool.PAGE) {
-            long aligned = (top + alignment - 1) & -alignment;
-            if (segmentCount > 0 && aligned + size <= segmentSize) {
-                top = aligned + size;
-                return segments[segmentCount - 1] + aligned;
-            }
-            if (size <= segmentSize) {
-                long segment = takeSegment();
-                if (segmentCount == segments.length) {
-                    segments = Arrays.copyOf(segments, segmentCount * 2);
-                }
-                segments[segmentCount++] = segment;
-                current = view(segment);
-                top = size;
-                return segment;
-            }
+        top = records[at + SAVED_TOP];
+        records[at + TOKEN] = 0;
+        innermost = records[at - STRIDE + TOKEN];
+        depth--;
+    }
+
+    boolean isOpen(long token) {
+        int frameDepth = (int) (token & MAX_DEPTH);
+        return !closed && frameDepth <= depth && frames[frameDepth * STRIDE + TOKEN] == token;
+    }
+
+    /** The segment and big-block counts in one word, as a frame's record keeps them. */
+    private long counts() {
+        return (long) segmentCount << 32 | bigCount;
+    }
+
+    /** A request the current segment cannot hold: a new segment if one can hold it, else a block of its own. */
+    private long allocateSlow(long size, long alignment) {
+        if (alignment > StackPool.PAGE || size > segmentSize) {
+            return allocateBig(size, alignment);
         }
-        return allocateBig(size, alignment);
+        long segment = takeSegment();
+        if (segmentCount == segments.length) {
+            segments = Arrays.copyOf(segments, segmentCount * 2);
+        }
+        segments[segmentCount++] = segment;
+        enter(segment);
+        top = segment + size;
+        return segment;
     }
 
     /** A block of its own for a request no segment can hold; freed when its frame closes. */
@@ -179,32 +224,8 @@ public final class SegmentedStack implements AutoCloseable {
         return address;
     }
 
-    /** A view of {@code size} bytes at {@code address}, just returned by {@link #allocateAddress}. */
-    MemorySegment segment(long address, long size) {
-        if (segmentCount > 0) {
-            long offset = address - current.address();
-            if (offset >= 0 && offset + size <= segmentSize) {
-                return current.asSlice(offset, size);
-            }
-        }
-        return allocator.segment(address, size);
-    }
-
-    /** Closes the frame named by {@code token}: it must be the innermost open frame. */
-    void pop(long token) {
-        checkInnermost(token, "close");
-        rewind(savedSegments[depth], savedTop[depth], savedBig[depth]);
-        serials[depth] = 0;
-        depth--;
-    }
-
-    boolean isOpen(long token) {
-        int frameDepth = (int) (token & MAX_DEPTH);
-        return !closed && frameDepth <= depth && serials[frameDepth] == token >>> DEPTH_BITS;
-    }
-
-    /** Frees the big blocks and the segments above a saved position, newest first. */
-    private void rewind(int keepSegments, long keepTop, int keepBig) {
+    /** Frees the big blocks and the segments above a saved position, newest first; the caller sets {@link #top}. */
+    private void rewind(int keepSegments, int keepBig) {
         while (bigCount > keepBig) {
             bigCount--;
             allocator.freeAddress(bigAddresses[bigCount], bigSizes[bigCount]);
@@ -214,19 +235,21 @@ public final class SegmentedStack implements AutoCloseable {
                 segmentCount--;
                 giveSegment(segments[segmentCount]);
             }
-            current = segmentCount > 0 ? view(segments[segmentCount - 1]) : null;
+            if (segmentCount > 0) {
+                enter(segments[segmentCount - 1]);
+            } else {
+                base = 0;
+                limit = 0;
+                current = null;
+            }
         }
-        top = keepTop;
     }
 
-    private MemorySegment view(long segment) {
-        int slot = (int) (segment / segmentSize) & (VIEW_CACHE - 1);
-        MemorySegment view = viewCache[slot];
-        if (view == null || view.address() != segment || !view.scope().isAlive()) {
-            view = allocator.segment(segment, segmentSize);
-            viewCache[slot] = view;
-        }
-        return view;
+    /** Makes {@code segment} the current one; the caller sets {@link #top}. */
+    private void enter(long segment) {
+        current = views.view(segment);
+        base = segment;
+        limit = segment + segmentSize;
     }
 
     private long takeSegment() {
@@ -241,27 +264,43 @@ public final class SegmentedStack implements AutoCloseable {
         }
     }
 
-    private void grow() {
-        int length = serials.length * 2;
-        savedTop = Arrays.copyOf(savedTop, length);
-        savedSegments = Arrays.copyOf(savedSegments, length);
-        savedBig = Arrays.copyOf(savedBig, length);
-        serials = Arrays.copyOf(serials, length);
+    /** Makes room for the record of depth {@code next}, or refuses a push beyond {@link #MAX_DEPTH}. */
+    private void growFrames(int next) {
+        if (next > MAX_DEPTH) {
+            throw new IllegalStateException("stack overflow: " + MAX_DEPTH + " frames are open, the most a"
+                    + " SegmentedStack holds");
+        }
+        frames = Arrays.copyOf(frames, Math.min(next * 2, MAX_DEPTH + 1) * STRIDE);
     }
 
     // ---- checks: each throws before anything changes ------------------------------------------
 
     private void checkInnermost(long token, String action) {
+        checkThread();
+        if (token != innermost) {
+            throw refusal(token, action);
+        }
+    }
+
+    /** Why {@code token} is not the innermost open frame's: the stack is closed, the frame is, or an inner one is open. */
+    private RuntimeException refusal(long token, String action) {
         checkUsable();
         int frameDepth = (int) (token & MAX_DEPTH);
         long serial = token >>> DEPTH_BITS;
-        if (frameDepth > depth || serials[frameDepth] != serial) {
-            throw new IllegalStateException("cannot " + action + " frame " + serial + " at depth " + frameDepth
+        if (frameDepth > depth || frames[frameDepth * STRIDE + TOKEN] != token) {
+            return new IllegalStateException("cannot " + action + " frame " + serial + " at depth " + frameDepth
                     + ": it is closed");
         }
-        if (frameDepth != depth) {
-            throw new IllegalStateException("cannot " + action + " frame " + serial + " at depth " + frameDepth
-                    + ": frames close innermost first, and the frame at depth " + depth + " is still open");
+        return new IllegalStateException("cannot " + action + " frame " + serial + " at depth " + frameDepth
+                + ": frames close innermost first, and the frame at depth " + depth + " is still open");
+    }
+
+    private static void checkRequest(long size, long alignment) {
+        if (size < 0) {
+            throw new IllegalArgumentException("frame allocation size " + size + " is negative");
+        }
+        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("alignment " + alignment + " is not a power of two");
         }
     }
 
@@ -273,10 +312,13 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     private void checkThread() {
-        Thread current = Thread.currentThread();
-        if (current != owner) {
-            throw new IllegalStateException("a SegmentedStack belongs to the thread that made it (" + owner
-                    + "), but " + current + " used it");
+        if (Thread.currentThread() != owner) {
+            throw wrongThread();
         }
+    }
+
+    private IllegalStateException wrongThread() {
+        return new IllegalStateException("a SegmentedStack belongs to the thread that made it (" + owner
+                + "), but " + Thread.currentThread() + " used it");
     }
 }
