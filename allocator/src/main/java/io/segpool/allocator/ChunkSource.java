@@ -24,6 +24,8 @@ final class ChunkSource {
     /** Bytes mapped for large blocks now; changed only where they are mapped or unmapped. */
     private final AtomicLong mapped = new AtomicLong();
     private final Set<Chunk> live = ConcurrentHashMap.newKeySet();
+    /** Set by {@link #releaseAll()}; guarded by this. */
+    private boolean closed;
 
     ChunkSource(NativeAllocator owner, MemoryMapper mapper, MemoryBudget budget) {
         this.owner = owner;
@@ -63,9 +65,17 @@ final class ChunkSource {
         mapper.unmap(raw, base - raw);
         mapper.unmap(base + length, raw + span - (base + length));
         Chunk chunk = new Chunk(owner, mapper, base, length, size);
+        synchronized (this) {
+            if (closed) {
+                // close() ran while this mapping was made: give it back, leave nothing mapped.
+                chunk.release();
+                budget.give(length);
+                throw Refusals.closed();
+            }
+            live.add(chunk);
+        }
         mapped.addAndGet(length);
         long sysAfter = budget.mapped(length);
-        live.add(chunk);
         ChunkMap.register(chunk);
         AllocatorEvents.mapped(length, length, sysAfter);
         return chunk;
@@ -74,22 +84,37 @@ final class ChunkSource {
     /** Gives a large block back to the OS: it leaves the map, its segment turns invalid, it is unmapped. */
     void release(Chunk chunk) {
         if (!live.remove(chunk)) {
+            synchronized (this) {
+                if (closed) {
+                    throw Refusals.closed(); // a free that raced close(): close() gave the block back
+                }
+            }
             throw new IllegalStateException("bad chunk release: " + chunk + " is not live");
         }
+        unmap(chunk);
+    }
+
+    /** Gives every large block back; for {@link NativeAllocator#close()}. No mapping is added after it. */
+    void releaseAll() {
+        List<Chunk> all;
+        synchronized (this) {
+            closed = true;
+            all = new ArrayList<>(live);
+        }
+        for (Chunk chunk : all) {
+            if (live.remove(chunk)) { // a racing free may have taken it first
+                unmap(chunk);
+            }
+        }
+    }
+
+    private void unmap(Chunk chunk) {
         ChunkMap.unregister(chunk);
         chunk.release();
         budget.give(chunk.length);
         mapped.addAndGet(-chunk.length);
         long sysAfter = budget.mapped(-chunk.length);
         AllocatorEvents.unmapped(chunk.length, chunk.length, sysAfter);
-    }
-
-    /** Gives every large block back; for {@link NativeAllocator#close()}. */
-    void releaseAll() {
-        List<Chunk> all = new ArrayList<>(live);
-        for (Chunk chunk : all) {
-            release(chunk);
-        }
     }
 
     /** Bytes mapped for large blocks. */

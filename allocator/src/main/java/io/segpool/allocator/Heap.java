@@ -69,6 +69,12 @@ final class Heap {
     private final TreeMap<Long, Long> releasedRanges = new TreeMap<>();
     /** Sum of {@link #releasedRanges}; guarded by this. */
     private long released;
+    /**
+     * Set by {@link #close()} under this, before the reservation is unmapped: a carve or release
+     * that raced the close is refused instead of calling mprotect or madvise on an address range
+     * that may by then belong to another mapping.
+     */
+    private boolean closed;
 
     Heap(MemoryMapper mapper, MemoryBudget budget, long heapBytes) {
         this.mapper = mapper;
@@ -100,6 +106,9 @@ final class Heap {
      * OS refuses; on {@code lastTry} the refusal is thrown instead.
      */
     synchronized long carve(int sizeClass, long length, boolean lastTry) {
+        if (closed) {
+            throw Refusals.closed();
+        }
         if (!budget.reserve(length)) {
             if (!lastTry) {
                 return -1;
@@ -173,6 +182,9 @@ final class Heap {
      * cache and central stack. Its range stays mapped, reads zeros, and is carved again first.
      */
     synchronized void release(long offset, long length) {
+        if (closed) {
+            throw Refusals.closed();
+        }
         mapper.release(base + offset, length);
         setClass(offset, length, 0);
         long start = offset;
@@ -233,8 +245,12 @@ final class Heap {
         return released;
     }
 
-    /** Unmaps the whole reservation; every segment of this heap turns invalid first. */
-    void close() {
+    /**
+     * Unmaps the whole reservation; every segment of this heap turns invalid first (a thread in
+     * the middle of an access gets {@link IllegalStateException}: the arena's close is a handshake).
+     */
+    synchronized void close() {
+        closed = true;
         arena.close();
     }
 
