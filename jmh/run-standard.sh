@@ -19,7 +19,7 @@ common=(-prof gc -f 1 -wi 2 -w 1 -i 3 -r 1 "$@")
     'AllocatorBenchmark|PeersBenchmark|StackGrowthBenchmark|DeferBenchmark|CrossThreadBenchmark|VirtualThreadBenchmark' \
     "${common[@]}" -rf json -rff "$results/results-t1.json"
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" \
-    'AllocatorBenchmark.segpool(ThreadLocal|HeldCache|NoCacheAblation)$|AllocatorBenchmark.mallocFree$|PeersBenchmark.nettyAdaptiveTuned' \
+    'AllocatorBenchmark.segpool(ThreadLocal|HeldCache|NoCacheAblation)$|AllocatorBenchmark.mallocFree(Critical)?$|PeersBenchmark.nettyAdaptiveTuned' \
     -t 2 -p size=64 "${common[@]}" -rf json -rff "$results/results-t2.json"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" io.segpool.jmh.MemoryHarness > "$root/docs/memory.md"
 "$java" -cp "$jar" io.segpool.jmh.report.Report "$root/docs" "$results/results-t1.json" "$results/results-t2.json"
