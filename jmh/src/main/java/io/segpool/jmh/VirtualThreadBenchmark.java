@@ -77,37 +77,13 @@ public class VirtualThreadBenchmark {
     @Benchmark
     @OperationsPerInvocation(TASKS * PAIRS)
     public void segpool() throws Exception {
-        for (int t = 0; t < TASKS; t++) {
-            futures[t] = executor.submit(() -> {
-                for (int i = 0; i < PAIRS; i++) {
-                    MemorySegment block = segpool.allocate(size);
-                    block.set(ValueLayout.JAVA_LONG, 0, i);
-                    if (block.get(ValueLayout.JAVA_LONG, 0) != i) {
-                        throw new IllegalStateException("lost write");
-                    }
-                    segpool.free(block);
-                }
-            });
-        }
-        join();
+        run(TASKS, PAIRS, this::plainPairs);
     }
 
     @Benchmark
     @OperationsPerInvocation(TASKS * PAIRS)
     public void nettyAdaptive() throws Exception {
-        for (int t = 0; t < TASKS; t++) {
-            futures[t] = executor.submit(() -> {
-                for (int i = 0; i < PAIRS; i++) {
-                    ByteBuf buffer = netty.directBuffer(size);
-                    buffer.setLong(0, i);
-                    if (buffer.getLong(0) != i) {
-                        throw new IllegalStateException("lost write");
-                    }
-                    buffer.release();
-                }
-            });
-        }
-        join();
+        run(TASKS, PAIRS, this::nettyPairs);
     }
 
     @Benchmark
@@ -175,12 +151,6 @@ public class VirtualThreadBenchmark {
                 throw new IllegalStateException("lost write");
             }
             buffer.release();
-        }
-    }
-
-    private void join() throws Exception {
-        for (Future<?> future : futures) {
-            future.get();
         }
     }
 }
