@@ -1,5 +1,8 @@
 package io.segpool.allocator;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
@@ -56,6 +59,28 @@ final class CacheRegistry {
     ThreadCache current() {
         ThreadCache cache = allocator.lookup();
         return cache != null ? cache : currentSlow(Thread.currentThread());
+    }
+
+    /**
+     * {@link #takeSlow} and {@link #releaseSlow} as method handles that {@link NativeAllocator}
+     * calls through a field the JIT cannot treat as a constant, so that it never inlines them: a
+     * virtual thread's path (stripe, CAS, ring, block state) then stays out of the public methods'
+     * compiled code, which stays small enough to inline into every caller, so that escape analysis
+     * removes the segment whatever order the methods were compiled in (docs/DESIGN.md).
+     */
+    static final MethodHandle TAKE_SLOW;
+    static final MethodHandle RELEASE_SLOW;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            TAKE_SLOW = lookup.findVirtual(CacheRegistry.class, "takeSlow",
+                    MethodType.methodType(long.class, int.class, long.class));
+            RELEASE_SLOW = lookup.findVirtual(CacheRegistry.class, "releaseSlow",
+                    MethodType.methodType(void.class, long.class, long.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -64,6 +65,13 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     private final CentralStack[] centrals;
     final LargeBlocks large;
     private final int mode;
+    /**
+     * {@link CacheRegistry#TAKE_SLOW} and {@link CacheRegistry#RELEASE_SLOW}, in instance fields:
+     * the JIT does not trust an instance field to be constant, so it calls the handles rather than
+     * inlining their targets (see {@link CacheRegistry#TAKE_SLOW} for why that is wanted).
+     */
+    private final MethodHandle takeSlow = CacheRegistry.TAKE_SLOW;
+    private final MethodHandle releaseSlow = CacheRegistry.RELEASE_SLOW;
     /**
      * Platform threads' caches by thread id ({@link CacheRegistry} builds it): replaced whole and
      * published with a release store, read plainly by {@link #lookup()}. A stale table only sends
@@ -126,7 +134,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
-        long offset = cache != null ? cache.take(sizeClass, size) : caches.takeSlow(sizeClass, size);
+        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
         return heap.all.asSlice(offset, size);
     }
 
@@ -138,7 +146,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             return large.allocate(size, alignment);
         }
         ThreadCache cache = lookup();
-        long offset = cache != null ? cache.take(sizeClass, size) : caches.takeSlow(sizeClass, size);
+        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
         return heap.all.asSlice(offset, size);
     }
 
@@ -157,7 +165,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (cache != null) {
             cache.release(offset, size);
         } else {
-            caches.releaseSlow(offset, size);
+            releaseSlow(offset, size);
         }
     }
 
@@ -168,7 +176,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
-        return heap.base + (cache != null ? cache.take(sizeClass, size) : caches.takeSlow(sizeClass, size));
+        return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
     }
 
     /** Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}. */
@@ -182,7 +190,27 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         if (cache != null) {
             cache.release(offset, size);
         } else {
-            caches.releaseSlow(offset, size);
+            releaseSlow(offset, size);
+        }
+    }
+
+    private long takeSlow(int sizeClass, long size) {
+        try {
+            return (long) takeSlow.invokeExact(caches, sizeClass, size);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private void releaseSlow(long offset, long size) {
+        try {
+            releaseSlow.invokeExact(caches, offset, size);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
         }
     }
 

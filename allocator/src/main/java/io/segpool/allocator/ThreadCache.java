@@ -213,15 +213,13 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     /**
      * Records that the free block at {@code offset} is handed out with {@code size} bytes (debug
-     * mode also checks that it was free). The first table access after {@code close()} throws
-     * {@link IllegalStateException}, before the ring changes.
+     * mode also checks that it was free). The first table access after {@code close()} throws the
+     * closed segment's {@link IllegalStateException} ("Already closed"), before the ring changes.
+     * No handler here: the hot methods stay small enough for the JIT to inline them into callers
+     * (see docs/DESIGN.md, "Virtual threads").
      */
     private void markHandedOut(int sizeClass, long offset, long size) {
-        try {
-            BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
-        } catch (IllegalStateException e) {
-            throw allocator.closedOr(e);
-        }
+        BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
     }
 
     /** The shared tail of both frees, for an offset inside the committed heap. */
@@ -241,11 +239,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     /** Marks the block free if its state says it was handed out in this class with this size. */
     private boolean markFree(int sizeClass, long offset, long size) {
-        try {
-            return BlockState.free(all, intTable, byteTable, sizeClass, offset, size);
-        } catch (IllegalStateException e) {
-            throw allocator.closedOr(e);
-        }
+        return BlockState.free(all, intTable, byteTable, sizeClass, offset, size);
     }
 
     /** Puts a freed block on its class's ring. */
