@@ -3,7 +3,9 @@ package io.segpool.allocator;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -41,16 +43,26 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     static final int UNCHECKED = 0;
 
     private static final VarHandle BUSY;
+    private static final MethodHandle HAND_OUT_EXTRAS;
+    private static final MethodHandle RELEASE_EXTRAS;
 
     static {
         try {
-            BUSY = MethodHandles.lookup().findVarHandle(ThreadCache.class, "busy", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            BUSY = lookup.findVarHandle(ThreadCache.class, "busy", int.class);
+            HAND_OUT_EXTRAS = lookup.findVirtual(BlockChecks.class, "handOutExtras",
+                    MethodType.methodType(RuntimeException.class, int.class, long.class, long.class));
+            RELEASE_EXTRAS = lookup.findVirtual(BlockChecks.class, "releaseExtras",
+                    MethodType.methodType(void.class, int.class, long.class, long.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     final NativeAllocator allocator;
+    /** {@link #HAND_OUT_EXTRAS}, {@link #RELEASE_EXTRAS}: in instance fields so the JIT does not inline them. */
+    private final MethodHandle handOutExtras = HAND_OUT_EXTRAS;
+    private final MethodHandle releaseExtras = RELEASE_EXTRAS;
     private final MemorySegment all;
     private final MemorySegment.Scope scope;
     private final long base;
@@ -201,7 +213,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (mode == CHECKED) {
             markHandedOut(sizeClass, offset, size);
         } else if (mode != UNCHECKED) {
-            RuntimeException trapped = allocator.checks.handOutExtras(sizeClass, offset, size);
+            RuntimeException trapped = handOutExtras(sizeClass, offset, size);
             if (trapped != null) {
                 ring[COUNT] = n - 1;
                 throw trapped;
@@ -232,7 +244,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             sizeClass = allocator.checks.releaseMismatch(offset, size);
         }
         if ((mode & EXTRAS) != 0) {
-            allocator.checks.releaseExtras(sizeClass, offset, size);
+            releaseExtras(sizeClass, offset, size);
         }
         put(sizeClass, offset);
     }
@@ -256,6 +268,32 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         ring[n + 1] = offset;
         ring[COUNT] = n + 1;
         ring[FREES]++;
+    }
+
+    /**
+     * {@link BlockChecks#handOutExtras} and {@link BlockChecks#releaseExtras} through method
+     * handles in instance fields, which the JIT calls but never inlines: the optional modes' work
+     * (zeroing, poison, leak records) stays out of the hot methods' compiled code, which must stay
+     * small enough to inline into callers for escape analysis to remove the segment.
+     */
+    private RuntimeException handOutExtras(int sizeClass, long offset, long size) {
+        try {
+            return (RuntimeException) handOutExtras.invokeExact(allocator.checks, sizeClass, offset, size);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private void releaseExtras(int sizeClass, long offset, long size) {
+        try {
+            releaseExtras.invokeExact(allocator.checks, sizeClass, offset, size);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     private long[] newRing(int sizeClass) {
