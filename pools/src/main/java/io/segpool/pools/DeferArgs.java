@@ -29,10 +29,9 @@ public final class DeferArgs {
         this.word = word;
     }
 
+    /** Every read checks {@code address} first, so clearing it alone makes all of them throw. */
     void unbind() {
         address = 0;
-        size = 0;
-        word = 0;
     }
 
     /** Argument bytes deferred. */

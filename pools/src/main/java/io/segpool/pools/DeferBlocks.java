@@ -7,14 +7,23 @@ import io.segpool.allocator.SizeClasses;
  * followed by the argument bytes rounded up to 8:
  *
  * <pre>
- *   0  next      address of the block deferred before this one in the same scope, or 0
+ *   0  (zero)    reserved: a scope keeps its chain in an array, not linked through here
  *   8  handler   int: the handler's id
  *  12  argSize   int: argument bytes
- *  16  scope     the serial of the scope that owns the block
- *  24  index     the block's position in its scope's chain, 0 for the oldest
- *  32  check     a check word over address, scope and index: a block that fails it was corrupted
+ *  16  (zero)    reserved
+ *  24  (zero)    reserved
+ *  32  check     a check word over the block's address, its scope's serial, its index in the
+ *                chain, handler and argSize
  *  40  arguments
  * </pre>
+ *
+ * A defer writes the handler, argSize and check words and the arguments; running it reads back
+ * handler, argSize and the check word, which the scope recomputes from those two and what it knows
+ * itself (the block's address, its serial, the block's index). So a block whose handler or size
+ * was overwritten, or a block that is not the one the scope wrote there, fails the check with
+ * {@link InternalError} before its action runs. The reserved words keep the header at the
+ * seed's 40 bytes, which the class mapping below is built on; nothing writes them, and every block
+ * is zeroed whole before it goes back to the allocator, so they stay zero.
  *
  * Argument sizes up to {@link #MAX_POOLED_ARGS} fall into {@link #CLASSES} defer classes,
  * {@code (argSize + 7) >> 4}: 8, 24, 40, 56 and 72 bytes. With a 40-byte header every size of a
@@ -24,11 +33,8 @@ import io.segpool.allocator.SizeClasses;
  */
 final class DeferBlocks {
 
-    static final long NEXT = 0;
     static final long HANDLER = 8;
     static final long ARG_SIZE = 12;
-    static final long SCOPE = 16;
-    static final long INDEX = 24;
     static final long CHECK = 32;
     static final long HEADER = 40;
 
@@ -41,6 +47,7 @@ final class DeferBlocks {
     static final long[] CLASS_BLOCK_SIZE = checkClassMapping(HEADER);
 
     private static final long CHECK_SALT = 0x5E6D_EFE7_B10C_C0DEL;
+    private static final boolean LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
 
     private DeferBlocks() {
     }
@@ -58,8 +65,24 @@ final class DeferBlocks {
         return argSize <= MAX_POOLED_ARGS ? CLASS_BLOCK_SIZE[deferClass(argSize)] : totalSize(HEADER, argSize);
     }
 
-    static long checkWord(long address, long scope, long index) {
-        return (address ^ CHECK_SALT) * 31 + scope * 17 + index;
+    /** The two ints at {@link #HANDLER} and {@link #ARG_SIZE} as the one native-order long they make. */
+    static long handlerWord(int handlerId, int argSize) {
+        long first = handlerId & 0xFFFF_FFFFL;
+        long second = argSize & 0xFFFF_FFFFL;
+        return LITTLE_ENDIAN ? second << 32 | first : first << 32 | second;
+    }
+
+    static int handlerOf(long handlerWord) {
+        return (int) (LITTLE_ENDIAN ? handlerWord : handlerWord >>> 32);
+    }
+
+    static int argSizeOf(long handlerWord) {
+        return (int) (LITTLE_ENDIAN ? handlerWord >>> 32 : handlerWord);
+    }
+
+    /** The check word of the block at {@code address}, entry {@code index} of scope {@code scope}. */
+    static long checkWord(long address, long scope, long index, long handlerWord) {
+        return ((address ^ CHECK_SALT) * 31 + scope * 17 + index) ^ handlerWord * 0x9E37_79B9_7F4A_7C15L;
     }
 
     /**

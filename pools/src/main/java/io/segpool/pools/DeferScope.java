@@ -1,7 +1,6 @@
 package io.segpool.pools;
 
 import io.segpool.allocator.NativeAllocator;
-import io.segpool.allocator.ThreadCache;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,9 +22,11 @@ import java.lang.foreign.ValueLayout;
  * }
  * }</pre>
  *
- * <p>The blocks are linked through their headers, so a scope holds no heap structure per defer:
- * deferring and running make no garbage. A scope is reusable with {@link #runDeferred()}; after
- * {@link #close()} it refuses every call.
+ * <p>Deferring and running make no garbage, and a steady defer-then-run loop touches no
+ * allocator: the scope keeps a spare block per pooled class and writes into it only what its next
+ * defer needs (the arguments, zeroes past them, the header's handler and check words); running it
+ * reads back the handler and check words and the first argument word. A scope is reusable with
+ * {@link #runDeferred()}; after {@link #close()} it refuses every call.
  *
  * <p>A scope belongs to one thread at a time. {@link #moveTo(Thread)} hands it to another, for
  * work that starts on one thread and finishes on another; the hand-off itself (a queue, a
@@ -34,47 +35,41 @@ import java.lang.foreign.ValueLayout;
 public final class DeferScope implements AutoCloseable {
 
     private final DeferPool pool;
-    private final NativeAllocator allocator;
     private final long serial;
     private final DeferArgs args;
+    private final BlockSource source;
 
     /** The thread allowed to use this scope; plain, handed over with the scope. */
     private Thread owner;
-    /** The owner's cache; null for a virtual thread or before first use after a move. */
-    private ThreadCache cache;
-    /** Address of the newest pending block, 0 when none. */
-    private long head;
     private int pending;
-    /** Views of the pending blocks, oldest first: running one needs no map lookup. */
-    private MemorySegment[] blocks = new MemorySegment[8];
     /**
-     * One zeroed, freed block per pooled defer class, kept for this scope's next defer of the
-     * class, so a steady defer-and-run loop does not touch the allocator at all. Counted in
-     * {@code DeferInuse}; they go back to the allocator when the scope closes.
+     * Views of the pending blocks, oldest first: running one needs no map lookup. An entry at or
+     * above {@code pending} may still name its class's spare, so that the next defer into the slot
+     * finds it there and stores nothing (a reference store pays a GC barrier).
      */
+    private MemorySegment[] blocks = new MemorySegment[8];
+    /** Per pooled defer class, the spare, or null; a spare stays here while a defer holds it. */
     private final MemorySegment[] spares = new MemorySegment[DeferBlocks.CLASSES];
+    /** Bit c set: {@code spares[c]} is free, not holding a pending defer. */
+    private int freeSpares;
     private boolean closed;
 
     DeferScope(DeferPool pool, NativeAllocator allocator, long serial) {
         this.pool = pool;
-        this.allocator = allocator;
         this.serial = serial;
         this.args = new DeferArgs(allocator);
         this.owner = Thread.currentThread();
+        this.source = new BlockSource(allocator, owner);
     }
 
     /** Defers handler {@code handlerId} with no argument. */
     public void defer(int handlerId) {
-        checkDefer(handlerId);
-        link(takeBlock(0), handlerId, 0);
+        deferWord(handlerId, 0, 0);
     }
 
     /** Defers handler {@code handlerId} with one 8-byte argument, read back by {@link DeferArgs#word()}. */
     public void defer(int handlerId, long argument) {
-        checkDefer(handlerId);
-        MemorySegment block = takeBlock(Long.BYTES);
-        block.set(ValueLayout.JAVA_LONG, DeferBlocks.HEADER, argument);
-        link(block, handlerId, Long.BYTES);
+        deferWord(handlerId, Long.BYTES, argument);
     }
 
     /** Defers handler {@code handlerId} with a copy of {@code arguments} (up to 64 KiB). */
@@ -86,8 +81,21 @@ public final class DeferScope implements AutoCloseable {
                     + DeferBlocks.MAX_ARGS + "-byte limit; a defer copies its arguments");
         }
         MemorySegment block = takeBlock(size);
+        clearTail(block, size);
         MemorySegment.copy(arguments, 0, block, DeferBlocks.HEADER, size);
         link(block, handlerId, (int) size);
+    }
+
+    /**
+     * The two one-word defers: the word at {@code HEADER} is the argument (0 with none), which
+     * also covers every byte of a class-0 block past its header.
+     */
+    private void deferWord(int handlerId, int argSize, long word) {
+        checkDefer(handlerId);
+        MemorySegment block = takeBlock(argSize);
+        block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER, word);
+        clearTail(block, Long.BYTES);
+        link(block, handlerId, argSize);
     }
 
     /** Defers pending in this scope. */
@@ -102,7 +110,7 @@ public final class DeferScope implements AutoCloseable {
      */
     public void runDeferred() {
         checkUsable();
-        runAll();
+        runPending();
     }
 
     /** Runs every pending defer as {@link #runDeferred()} does, then closes the scope. Idempotent. */
@@ -113,7 +121,7 @@ public final class DeferScope implements AutoCloseable {
             return;
         }
         try {
-            runAll();
+            runPending();
         } finally {
             closed = true;
             freeSpares();
@@ -129,111 +137,58 @@ public final class DeferScope implements AutoCloseable {
         checkUsable();
         java.util.Objects.requireNonNull(newOwner, "newOwner");
         freeSpares(); // spares belong to this thread's cache: seed 001's cross-thread flow goes through the rings
+        source.moveTo(newOwner);
         owner = newOwner;
-        cache = null;
     }
 
-    // ---- blocks -------------------------------------------------------------------------------
+    // ---- running ------------------------------------------------------------------------------
 
-    /** A block for {@code argSize} argument bytes: this scope's spare of the class, or a new one. */
-    private MemorySegment takeBlock(long argSize) {
-        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
-            int deferClass = DeferBlocks.deferClass(argSize);
-            MemorySegment spare = spares[deferClass];
-            if (spare != null) {
-                spares[deferClass] = null;
-                return spare;
+    private void runPending() {
+        while (pending > 0) {
+            Throwable thrown = runNewest();
+            if (thrown != null) {
+                runAfterThrow(thrown);
             }
         }
-        long blockSize = DeferBlocks.blockSize(argSize);
-        ThreadCache own = cache();
-        return own != null ? own.allocate(blockSize) : allocator.allocate(blockSize);
     }
 
     /**
-     * Zeroes a run block (seed 001: no bytes cross owners), then keeps it as its class's spare or
-     * gives it back to this thread's cache.
+     * Runs the newest pending defer and frees its block; returns what its action threw, or null.
+     * A block that fails its check word throws {@link InternalError} before anything changes.
      */
-    private void releaseBlock(MemorySegment block, int argSize) {
-        block.fill((byte) 0);
-        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
-            int deferClass = DeferBlocks.deferClass(argSize);
-            if (spares[deferClass] == null) {
-                spares[deferClass] = block;
-                return;
-            }
-        }
-        freeBlock(block);
-    }
-
-    private void freeBlock(MemorySegment block) {
-        ThreadCache own = cache();
-        if (own != null) {
-            own.freeAddress(block.address(), block.byteSize());
-        } else {
-            allocator.freeAddress(block.address(), block.byteSize());
-        }
-    }
-
-    /** Gives the spares back to the allocator. */
-    private void freeSpares() {
-        for (int c = 0; c < spares.length; c++) {
-            if (spares[c] != null) {
-                MemorySegment spare = spares[c];
-                spares[c] = null;
-                freeBlock(spare);
-            }
-        }
-    }
-
-    /** Writes the header and makes the block the newest pending defer. */
-    private void link(MemorySegment block, int handlerId, int argSize) {
+    private Throwable runNewest() {
+        int index = pending - 1;
+        MemorySegment block = blocks[index];
         long address = block.address();
-        block.set(ValueLayout.JAVA_LONG, DeferBlocks.NEXT, head);
-        block.set(ValueLayout.JAVA_INT, DeferBlocks.HANDLER, handlerId);
-        block.set(ValueLayout.JAVA_INT, DeferBlocks.ARG_SIZE, argSize);
-        block.set(ValueLayout.JAVA_LONG, DeferBlocks.SCOPE, serial);
-        block.set(ValueLayout.JAVA_LONG, DeferBlocks.INDEX, pending);
-        block.set(ValueLayout.JAVA_LONG, DeferBlocks.CHECK, DeferBlocks.checkWord(address, serial, pending));
-        if (pending == blocks.length) {
-            blocks = java.util.Arrays.copyOf(blocks, pending * 2);
+        long handlerWord = block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HANDLER);
+        if (block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.CHECK)
+                != DeferBlocks.checkWord(address, serial, index, handlerWord)) {
+            throw badBlock(address, index);
         }
-        blocks[pending] = block;
-        head = address;
-        pending++;
+        int argSize = DeferBlocks.argSizeOf(handlerWord);
+        pending = index;
+        args.bind(address + DeferBlocks.HEADER, argSize,
+                argSize >= Long.BYTES ? block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER) : 0);
+        Throwable thrown = null;
+        try {
+            pool.handler(DeferBlocks.handlerOf(handlerWord)).run(args);
+        } catch (Throwable t) {
+            thrown = t;
+        }
+        args.unbind();
+        releaseBlock(block, index, argSize);
+        return thrown;
     }
 
-    private void runAll() {
-        Throwable first = null;
+    /**
+     * Runs the rest after an action threw {@code first}, adding what later ones throw to it as
+     * suppressed, then throws it, as try-with-resources would.
+     */
+    private void runAfterThrow(Throwable first) {
         while (pending > 0) {
-            long index = pending - 1;
-            MemorySegment block = blocks[(int) index];
-            long address = block.address();
-            int handlerId = block.get(ValueLayout.JAVA_INT, DeferBlocks.HANDLER);
-            int argSize = block.get(ValueLayout.JAVA_INT, DeferBlocks.ARG_SIZE);
-            if (address != head
-                    || block.get(ValueLayout.JAVA_LONG, DeferBlocks.SCOPE) != serial
-                    || block.get(ValueLayout.JAVA_LONG, DeferBlocks.INDEX) != index
-                    || block.get(ValueLayout.JAVA_LONG, DeferBlocks.CHECK) != DeferBlocks.checkWord(address, serial, index)) {
-                throw new InternalError("bad defer block at 0x" + Long.toHexString(address) + " in scope " + serial
-                        + ": header does not match entry " + index);
-            }
-            head = block.get(ValueLayout.JAVA_LONG, DeferBlocks.NEXT);
-            blocks[(int) index] = null;
-            pending--;
-            long word = argSize >= Long.BYTES ? block.get(ValueLayout.JAVA_LONG, DeferBlocks.HEADER) : 0;
-            args.bind(address + DeferBlocks.HEADER, argSize, word);
-            try {
-                pool.handler(handlerId).run(args);
-            } catch (Throwable thrown) {
-                if (first == null) {
-                    first = thrown;
-                } else if (first != thrown) {
-                    first.addSuppressed(thrown);
-                }
-            } finally {
-                args.unbind();
-                releaseBlock(block, argSize);
+            Throwable thrown = runNewest();
+            if (thrown != null && thrown != first) {
+                first.addSuppressed(thrown);
             }
         }
         if (first instanceof RuntimeException runtime) {
@@ -242,26 +197,91 @@ public final class DeferScope implements AutoCloseable {
         if (first instanceof Error error) {
             throw error;
         }
-        if (first != null) {
-            throw new java.lang.reflect.UndeclaredThrowableException(first, "a deferred action threw " + first);
+        throw new java.lang.reflect.UndeclaredThrowableException(first, "a deferred action threw " + first);
+    }
+
+    private InternalError badBlock(long address, int index) {
+        return new InternalError("bad defer block at 0x" + Long.toHexString(address) + " in scope " + serial
+                + ": header does not match entry " + index);
+    }
+
+    /** Address of the newest pending block, 0 when none; for tests in this package. */
+    long head() {
+        return pending > 0 ? blocks[pending - 1].address() : 0;
+    }
+
+    // ---- blocks -------------------------------------------------------------------------------
+
+    /** A block for {@code argSize} argument bytes: the free spare of its class, or a new one. */
+    private MemorySegment takeBlock(long argSize) {
+        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
+            int deferClass = DeferBlocks.deferClass(argSize);
+            if ((freeSpares & 1 << deferClass) != 0) {
+                freeSpares &= ~(1 << deferClass);
+                return spares[deferClass];
+            }
+        }
+        return source.allocate(argSize);
+    }
+
+    /** Zeroes the block past the first {@code written} argument bytes: a spare still holds its last defer's. */
+    private static void clearTail(MemorySegment block, long written) {
+        long from = DeferBlocks.HEADER + written;
+        if (from < block.byteSize()) {
+            block.asSlice(from).fill((byte) 0);
         }
     }
 
-    /** Address of the newest pending block; for tests in this package. */
-    long head() {
-        return head;
+    /** Writes the header and makes the block the newest pending defer. */
+    private void link(MemorySegment block, int handlerId, int argSize) {
+        int index = pending;
+        long handlerWord = DeferBlocks.handlerWord(handlerId, argSize);
+        block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HANDLER, handlerWord);
+        block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.CHECK,
+                DeferBlocks.checkWord(block.address(), serial, index, handlerWord));
+        if (index == blocks.length) {
+            blocks = java.util.Arrays.copyOf(blocks, index * 2);
+        }
+        if (blocks[index] != block) {
+            blocks[index] = block;
+        }
+        pending = index + 1;
+    }
+
+    /** Keeps a run block as its class's spare if it is the spare or the class has none; else frees it. */
+    private void releaseBlock(MemorySegment block, int index, int argSize) {
+        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
+            int deferClass = DeferBlocks.deferClass(argSize);
+            MemorySegment spare = spares[deferClass];
+            if (spare == null) {
+                spares[deferClass] = block;
+            }
+            if (spare == null || spare == block) {
+                freeSpares |= 1 << deferClass;
+                return;
+            }
+        }
+        if (blocks[index] == block) { // an action that deferred again may have filled the slot
+            blocks[index] = null;
+        }
+        source.free(block);
+    }
+
+    /** Gives the free spares back and forgets the ones holding pending defers: those go back when run. */
+    private void freeSpares() {
+        for (int c = 0; c < spares.length; c++) {
+            MemorySegment spare = spares[c];
+            if (spare != null) {
+                spares[c] = null;
+                if ((freeSpares & 1 << c) != 0) {
+                    freeSpares &= ~(1 << c);
+                    source.free(spare);
+                }
+            }
+        }
     }
 
     // ---- ownership ----------------------------------------------------------------------------
-
-    private ThreadCache cache() {
-        ThreadCache own = cache;
-        if (own == null && !owner.isVirtual()) {
-            own = allocator.threadCache();
-            cache = own;
-        }
-        return own;
-    }
 
     /** Refuses a defer from the wrong thread, on a closed scope, or of an unregistered handler, before anything changes. */
     private void checkDefer(int handlerId) {
@@ -277,10 +297,13 @@ public final class DeferScope implements AutoCloseable {
     }
 
     private void checkThread() {
-        Thread current = Thread.currentThread();
-        if (current != owner) {
-            throw new IllegalStateException("a DeferScope belongs to " + owner + ", but " + current
-                    + " used it; hand it over with moveTo");
+        if (Thread.currentThread() != owner) {
+            throw wrongThread();
         }
+    }
+
+    private IllegalStateException wrongThread() {
+        return new IllegalStateException("a DeferScope belongs to " + owner + ", but " + Thread.currentThread()
+                + " used it; hand it over with moveTo");
     }
 }

@@ -53,6 +53,7 @@ public final class SegmentedStack implements AutoCloseable {
     /** The owner's cache, or null for a virtual thread, which goes through the allocator's shared caches. */
     private final ThreadCache cache;
     private final SegmentViews views;
+    private final BigBlocks big;
 
     /** Address of the next free byte of the current segment; {@link #NO_SEGMENT} when none. */
     private long top = NO_SEGMENT;
@@ -65,14 +66,12 @@ public final class SegmentedStack implements AutoCloseable {
     /** The innermost open frame's token; 0 when no frame is open (no token is 0). */
     private long innermost;
 
-    /** Addresses of the segments in use, bottom first. */
+    /** Addresses of the segments in use, bottom first, and their views. */
     private long[] segments = new long[4];
+    private MemorySegment[] segmentViews = new MemorySegment[4];
     private int segmentCount;
-
-    /** Blocks larger than a segment, with their sizes, oldest first. */
-    private long[] bigAddresses = new long[2];
-    private long[] bigSizes = new long[2];
-    private int bigCount;
+    /** {@code segmentCount << 32 | big.count()}, as a frame's record saves it; set wherever either changes. */
+    private long counts;
 
     /** {@link #STRIDE} longs per depth (1-based; depth 0's token stays 0): see {@link #SAVED_TOP}. */
     private long[] frames = new long[16 * STRIDE];
@@ -87,6 +86,7 @@ public final class SegmentedStack implements AutoCloseable {
         this.owner = Thread.currentThread();
         this.cache = owner.isVirtual() ? null : allocator.threadCache();
         this.views = new SegmentViews(allocator, segmentSize);
+        this.big = new BigBlocks(allocator);
     }
 
     /** Opens a frame on top of the stack. */
@@ -144,7 +144,7 @@ public final class SegmentedStack implements AutoCloseable {
         long token = nextSerial++ << DEPTH_BITS | next;
         long[] records = frames;
         records[at + SAVED_TOP] = top;
-        records[at + SAVED_COUNTS] = counts();
+        records[at + SAVED_COUNTS] = counts;
         records[at + TOKEN] = token;
         depth = next;
         innermost = token;
@@ -177,7 +177,7 @@ public final class SegmentedStack implements AutoCloseable {
         long[] records = frames;
         int at = depth * STRIDE;
         long saved = records[at + SAVED_COUNTS];
-        if (saved != counts()) {
+        if (saved != counts) {
             rewind((int) (saved >>> 32), (int) saved);
         }
         top = records[at + SAVED_TOP];
@@ -191,63 +191,52 @@ public final class SegmentedStack implements AutoCloseable {
         return !closed && frameDepth <= depth && frames[frameDepth * STRIDE + TOKEN] == token;
     }
 
-    /** The segment and big-block counts in one word, as a frame's record keeps them. */
-    private long counts() {
-        return (long) segmentCount << 32 | bigCount;
-    }
-
     /** A request the current segment cannot hold: a new segment if one can hold it, else a block of its own. */
     private long allocateSlow(long size, long alignment) {
         if (alignment > StackPool.PAGE || size > segmentSize) {
-            return allocateBig(size, alignment);
+            long address = big.allocate(size, Math.max(alignment, DEFAULT_ALIGNMENT));
+            counts++;
+            return address;
         }
         long segment = takeSegment();
         if (segmentCount == segments.length) {
             segments = Arrays.copyOf(segments, segmentCount * 2);
+            segmentViews = Arrays.copyOf(segmentViews, segmentCount * 2);
         }
-        segments[segmentCount++] = segment;
-        enter(segment);
+        MemorySegment view = views.view(segment);
+        segments[segmentCount] = segment;
+        segmentViews[segmentCount] = view;
+        segmentCount++;
+        counts += 1L << 32;
+        enter(segment, view);
         top = segment + size;
         return segment;
     }
 
-    /** A block of its own for a request no segment can hold; freed when its frame closes. */
-    private long allocateBig(long size, long alignment) {
-        long address = allocator.allocate(size, Math.max(alignment, DEFAULT_ALIGNMENT)).address();
-        if (bigCount == bigAddresses.length) {
-            bigAddresses = Arrays.copyOf(bigAddresses, bigCount * 2);
-            bigSizes = Arrays.copyOf(bigSizes, bigCount * 2);
-        }
-        bigAddresses[bigCount] = address;
-        bigSizes[bigCount] = size;
-        bigCount++;
-        return address;
-    }
-
     /** Frees the big blocks and the segments above a saved position, newest first; the caller sets {@link #top}. */
     private void rewind(int keepSegments, int keepBig) {
-        while (bigCount > keepBig) {
-            bigCount--;
-            allocator.freeAddress(bigAddresses[bigCount], bigSizes[bigCount]);
-        }
-        if (segmentCount > keepSegments) {
+        try {
+            big.freeDownTo(keepBig);
             while (segmentCount > keepSegments) {
                 segmentCount--;
+                segmentViews[segmentCount] = null;
                 giveSegment(segments[segmentCount]);
             }
+        } finally {
+            counts = (long) segmentCount << 32 | big.count();
             if (segmentCount > 0) {
-                enter(segments[segmentCount - 1]);
+                enter(segments[segmentCount - 1], segmentViews[segmentCount - 1]);
             } else {
+                current = null;
                 base = 0;
                 limit = 0;
-                current = null;
             }
         }
     }
 
     /** Makes {@code segment} the current one; the caller sets {@link #top}. */
-    private void enter(long segment) {
-        current = views.view(segment);
+    private void enter(long segment, MemorySegment view) {
+        current = view;
         base = segment;
         limit = segment + segmentSize;
     }
