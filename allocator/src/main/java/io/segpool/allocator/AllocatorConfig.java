@@ -1,39 +1,20 @@
 package io.segpool.allocator;
 
+import java.util.Objects;
+import java.util.regex.Pattern;
+
 /**
- * How a {@link NativeAllocator} is built. One validated record; start from {@link #defaults()}.
+ * How a {@link NativeAllocator} is built: an immutable value, validated as it is made. Start from
+ * {@link #defaults()} and change what you need with the {@code with...} methods, each of which
+ * returns a new config; there is no public constructor, so a setting added later breaks no caller.
  *
- * @param checkFrees  refuse wrong frees (double free, a slice, a resized view, a forged segment)
- *                    before they change any state. On by default; off saves one per-block state
- *                    write on allocate and one read and write on free (the JMH benchmark
- *                    {@code AllocatorBenchmark} measures the difference). A segment from another
- *                    allocator or no allocator is refused either way.
- * @param memoryLimit the most bytes the allocator keeps mapped ({@code Sys}), or {@link #UNLIMITED}.
- *                    A request that needs a new mapping past it first runs {@link NativeAllocator#trim()}
- *                    (which also reclaims ended threads' caches) and tries again; if it still does not
- *                    fit, it throws {@link MemoryLimitException}, having changed nothing but what that
- *                    trim gave back. Concurrent mappings reserve their bytes first, so {@code Sys}
- *                    never passes the limit, even for a moment. Checked only where chunks are
- *                    mapped, never on a ring-cache hit. Memory is mapped in whole
- *                    chunks of 16 or more blocks of a class (16 MiB for the 1 MiB class), so a small
- *                    limit serves the large classes through few chunks or none.
- * @param threadCaching {@link ThreadCaching#BOUNDED} (the default); the others are ablations for benchmarks
- * @param leakTracking {@link LeakTracking#OFF} (the default), or keep allocation sites for
- *                    {@link NativeAllocator#leakReport()}, which {@code close()} also logs
- * @param zeroed      hand out blocks with their requested bytes zeroed, so no byte of a previous
- *                    owner is ever visible; off by default (blocks come as the last owner left them,
- *                    like {@code malloc}); costs a fill of the block on each allocation
- *                    ({@code AllocatorBenchmark.segpoolZeroed} measures it). Fresh chunks and large
- *                    blocks come zeroed from the OS either way.
- * @param debug       fill every freed block with {@link #POISON} and check it when the block is
- *                    handed out again: a write after free throws {@link IllegalStateException} naming
- *                    the block and where it was freed (a stack trace is taken on every free). Costs a
- *                    write of the whole block on free and a read of it on allocate; for tests and
- *                    debugging. Needs {@code checkFrees}, whose per-block state it extends. Large
- *                    blocks go straight back to the OS and are not poisoned.
+ * <pre>{@code
+ * AllocatorConfig config = AllocatorConfig.defaults()
+ *         .withName("orders")
+ *         .withMemoryLimit(1L << 30);
+ * }</pre>
  */
-public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debug, ThreadCaching threadCaching,
-                              LeakTracking leakTracking, boolean zeroed) {
+public final class AllocatorConfig {
 
     /** Whether allocations keep where they were made, for {@link NativeAllocator#leakReport()}. */
     public enum LeakTracking {
@@ -45,30 +26,39 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
         EVERY
     }
 
-
-    /**
-     * How threads cache free blocks. Only {@link #BOUNDED} is segpool; the other two are the
-     * seeds' "before" states, kept as switches on the same code so benchmarks can measure what the
-     * rings buy.
-     */
-    public enum ThreadCaching {
-        /** 32-slot rings trading 16-block batches with the central stacks (seeds 002/003). */
-        BOUNDED,
-        /** No thread cache: every allocate and free takes the class's central lock (seed 003's "before"). */
-        NONE,
-        /** Rings that never give blocks back: a thread that only frees keeps them all (seed 001's "before"). */
-        UNBOUNDED
-    }
-
     /** A {@link #memoryLimit()} of 0: {@code Sys} may grow as far as the OS allows. */
     public static final long UNLIMITED = 0;
 
     /** The word debug mode writes over freed blocks, repeated (little-endian in memory). */
     public static final long POISON = 0xDEADBEEF_DEADBEEFL;
 
-    public AllocatorConfig {
-        java.util.Objects.requireNonNull(threadCaching, "threadCaching");
-        java.util.Objects.requireNonNull(leakTracking, "leakTracking");
+    /**
+     * The default {@link #largeCacheBytes()}: 64 MiB, room for four free 16 MiB buffers or
+     * thirty-two of 2 MiB, so that a buffer pool's steady churn of large blocks never reaches the OS.
+     * With a memory limit, at most a quarter of it.
+     */
+    public static final long DEFAULT_LARGE_CACHE = 64L << 20;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final AllocatorConfig DEFAULTS = new AllocatorConfig(null, true, UNLIMITED, false,
+            ThreadCaching.BOUNDED, LeakTracking.OFF, false, -1);
+
+    private final String name;
+    private final boolean checkFrees;
+    private final long memoryLimit;
+    private final boolean debug;
+    private final ThreadCaching threadCaching;
+    private final LeakTracking leakTracking;
+    private final boolean zeroed;
+    /** -1: the default, which depends on the memory limit. */
+    private final long largeCacheBytes;
+
+    private AllocatorConfig(String name, boolean checkFrees, long memoryLimit, boolean debug,
+                            ThreadCaching threadCaching, LeakTracking leakTracking, boolean zeroed, long largeCacheBytes) {
+        if (name != null && !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("name \"" + name + "\" must be 1 to 64 letters, digits, '.', '_' or"
+                    + " '-': it goes unquoted into JMX ObjectNames, JFR events and metric tags");
+        }
         if (leakTracking != LeakTracking.OFF && !checkFrees) {
             throw new IllegalArgumentException("leak tracking " + leakTracking + " needs checkFrees: it hooks the"
                     + " per-block bookkeeping that free checks keep");
@@ -85,38 +75,219 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
             throw new IllegalArgumentException("debug mode needs checkFrees: it keeps where each block was freed"
                     + " beside the per-block state that free checks keep");
         }
+        if (largeCacheBytes < -1) {
+            throw new IllegalArgumentException("largeCacheBytes " + largeCacheBytes
+                    + " is negative: use a byte count, or 0 to give every large block straight back to the OS");
+        }
+        this.name = name;
+        this.checkFrees = checkFrees;
+        this.memoryLimit = memoryLimit;
+        this.debug = debug;
+        this.threadCaching = Objects.requireNonNull(threadCaching, "threadCaching");
+        this.leakTracking = Objects.requireNonNull(leakTracking, "leakTracking");
+        this.zeroed = zeroed;
+        this.largeCacheBytes = largeCacheBytes;
     }
 
-    /** Free checks on, no memory limit, debug mode off. */
+    /**
+     * The defaults: free checks on, no memory limit, no debug, no leak tracking, blocks not
+     * zeroed, a 64 MiB cache of free large blocks, and a name picked at creation.
+     *
+     * @return the default configuration
+     */
     public static AllocatorConfig defaults() {
-        return new AllocatorConfig(true, UNLIMITED, false, ThreadCaching.BOUNDED, LeakTracking.OFF, false);
+        return DEFAULTS;
     }
 
+    /**
+     * The allocator's name, or null for one picked when it is created ({@code segpool-1},
+     * {@code segpool-2}, ...; see {@link NativeAllocator#name()}).
+     *
+     * @return the name set with {@link #withName}, or null
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Whether wrong frees (double free, a slice, a resized view, a forged address) are refused
+     * before they change any state. On by default; off saves one per-block state write on
+     * allocate and one read and write on free. A segment from another allocator or from no
+     * allocator is refused either way.
+     *
+     * @return true when frees are checked
+     */
+    public boolean checkFrees() {
+        return checkFrees;
+    }
+
+    /**
+     * The most bytes the allocator keeps mapped and not released ({@code Sys - Released}), or
+     * {@link #UNLIMITED}. A request that needs new memory past it first runs
+     * {@link NativeAllocator#trim()} and tries again; if it still does not fit it throws
+     * {@link MemoryLimitException}, having changed nothing but what that trim gave back. Checked
+     * only where memory is mapped or reused, never on a ring-cache hit.
+     *
+     * @return the limit in bytes, or {@link #UNLIMITED}
+     */
+    public long memoryLimit() {
+        return memoryLimit;
+    }
+
+    /**
+     * Whether every freed block is filled with {@link #POISON} and checked when handed out again:
+     * a write after free then throws {@link IllegalStateException} naming the block and where it
+     * was freed. Costs a write of the whole block on free and a read on allocate; for tests and
+     * debugging. Large blocks are not poisoned.
+     *
+     * @return true in debug mode
+     */
+    public boolean debug() {
+        return debug;
+    }
+
+    /**
+     * Whether allocation sites are kept for {@link NativeAllocator#leakReport()}.
+     *
+     * @return the leak tracking mode
+     */
+    public LeakTracking leakTracking() {
+        return leakTracking;
+    }
+
+    /**
+     * Whether blocks are handed out with their requested bytes zeroed, so that no byte of a
+     * previous owner is ever visible. Off by default (blocks come as their last owner left them,
+     * like {@code malloc}); costs a fill of the block on each allocation.
+     *
+     * @return true when blocks are zeroed
+     */
+    public boolean zeroed() {
+        return zeroed;
+    }
+
+    /**
+     * The most bytes of free large blocks (above {@link NativeAllocator#MAX_CLASS_SIZE}) kept
+     * mapped for reuse; past it the least recently freed go back to the OS. 0 gives every large
+     * block straight back. Default {@link #DEFAULT_LARGE_CACHE}, or a quarter of the memory limit
+     * when that is smaller.
+     *
+     * @return the cap in bytes
+     */
+    public long largeCacheBytes() {
+        if (largeCacheBytes >= 0) {
+            return largeCacheBytes;
+        }
+        return memoryLimit == UNLIMITED ? DEFAULT_LARGE_CACHE : Math.min(DEFAULT_LARGE_CACHE, memoryLimit / 4);
+    }
+
+    ThreadCaching threadCaching() {
+        return threadCaching;
+    }
+
+    /**
+     * This config with a name for the allocator, which JMX, JFR and metrics report it under.
+     *
+     * @param value 1 to 64 letters, digits, {@code .}, {@code _} or {@code -}
+     * @return a new config
+     * @throws IllegalArgumentException if the name has other characters or lengths
+     */
+    public AllocatorConfig withName(String value) {
+        return new AllocatorConfig(Objects.requireNonNull(value, "name"), checkFrees, memoryLimit, debug,
+                threadCaching, leakTracking, zeroed, largeCacheBytes);
+    }
+
+    /**
+     * This config with free checks on or off; see {@link #checkFrees()}.
+     *
+     * @param value true to refuse wrong frees
+     * @return a new config
+     * @throws IllegalArgumentException if turned off while debug mode or leak tracking needs it
+     */
     public AllocatorConfig withCheckFrees(boolean value) {
-        return new AllocatorConfig(value, memoryLimit, debug, threadCaching, leakTracking, zeroed);
+        return new AllocatorConfig(name, value, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes);
     }
 
-    /** A cap on {@code Sys} in bytes (at least 64 KiB), or {@link #UNLIMITED}. */
+    /**
+     * This config with a memory limit; see {@link #memoryLimit()}.
+     *
+     * @param bytes at least 64 KiB, or {@link #UNLIMITED}
+     * @return a new config
+     * @throws IllegalArgumentException if negative, or below one 64 KiB chunk
+     */
     public AllocatorConfig withMemoryLimit(long bytes) {
-        return new AllocatorConfig(checkFrees, bytes, debug, threadCaching, leakTracking, zeroed);
+        return new AllocatorConfig(name, checkFrees, bytes, debug, threadCaching, leakTracking, zeroed, largeCacheBytes);
     }
 
-    /** Hand out every block zeroed (its requested bytes), or as its last owner left it (the default). */
+    /**
+     * This config with zeroing on or off; see {@link #zeroed()}.
+     *
+     * @param value true to hand out zeroed blocks
+     * @return a new config
+     */
     public AllocatorConfig withZeroed(boolean value) {
-        return new AllocatorConfig(checkFrees, memoryLimit, debug, threadCaching, leakTracking, value);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, value, largeCacheBytes);
     }
 
-    /** Keep allocation sites for leak reports; see {@link LeakTracking}. Needs {@code checkFrees}. */
+    /**
+     * This config with leak tracking; see {@link LeakTracking}.
+     *
+     * @param value the mode
+     * @return a new config
+     * @throws IllegalArgumentException if tracking is asked for while free checks are off
+     */
     public AllocatorConfig withLeakTracking(LeakTracking value) {
-        return new AllocatorConfig(checkFrees, memoryLimit, debug, threadCaching, value, zeroed);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, value, zeroed, largeCacheBytes);
     }
 
-    /** An ablation for benchmarks; see {@link ThreadCaching}. */
-    public AllocatorConfig withThreadCaching(ThreadCaching value) {
-        return new AllocatorConfig(checkFrees, memoryLimit, debug, value, leakTracking, zeroed);
-    }
-
+    /**
+     * This config with debug mode on or off; see {@link #debug()}.
+     *
+     * @param value true for poisoned frees
+     * @return a new config
+     * @throws IllegalArgumentException if turned on while free checks are off
+     */
     public AllocatorConfig withDebug(boolean value) {
-        return new AllocatorConfig(checkFrees, memoryLimit, value, threadCaching, leakTracking, zeroed);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, value, threadCaching, leakTracking, zeroed, largeCacheBytes);
+    }
+
+    /**
+     * This config with a cap on free large blocks kept for reuse; see {@link #largeCacheBytes()}.
+     *
+     * @param bytes the cap, 0 for none kept
+     * @return a new config
+     * @throws IllegalArgumentException if negative
+     */
+    public AllocatorConfig withLargeCacheBytes(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("largeCacheBytes " + bytes
+                    + " is negative: use a byte count, or 0 to give every large block straight back to the OS");
+        }
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, bytes);
+    }
+
+    /** The ablation seam (see {@link ThreadCaching}); package-private, for tests. */
+    AllocatorConfig withThreadCaching(ThreadCaching value) {
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, value, leakTracking, zeroed, largeCacheBytes);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AllocatorConfig c && Objects.equals(name, c.name) && checkFrees == c.checkFrees
+                && memoryLimit == c.memoryLimit && debug == c.debug && threadCaching == c.threadCaching
+                && leakTracking == c.leakTracking && zeroed == c.zeroed && largeCacheBytes == c.largeCacheBytes;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes);
+    }
+
+    @Override
+    public String toString() {
+        return "AllocatorConfig[name=" + name + ", checkFrees=" + checkFrees + ", memoryLimit=" + memoryLimit
+                + ", debug=" + debug + ", leakTracking=" + leakTracking + ", zeroed=" + zeroed
+                + ", largeCacheBytes=" + largeCacheBytes() + (threadCaching == ThreadCaching.BOUNDED ? "" : ", ablation="
+                + threadCaching) + "]";
     }
 }

@@ -126,4 +126,11 @@ final class BlockChecks {
         }
         return Refusals.notFromHere(allocator, heap.base + offset, size, null, null);
     }
+
+    /** A chunk at heap {@code offset} went back to the OS: debug mode forgets its freed blocks. */
+    void chunkReleased(long offset, long length) {
+        if (poison != null) {
+            poison.forget(offset, length);
+        }
+    }
 }

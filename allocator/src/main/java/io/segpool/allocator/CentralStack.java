@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The central pool of free blocks of one size class: a stack that thread caches trade whole
- * batches of {@link #BATCH} blocks with (the Go runtime's {@code stackcacherefill} and
+ * batches with (16 blocks for classes up to 8 KiB, fewer above: {@link RingCache#batch}) (the Go runtime's {@code stackcacherefill} and
  * {@code stackcacherelease}). It exists so that per-thread caches can stay small and bounded: a
  * cache that fills up gives half of itself here instead of growing, and a cache that runs dry takes
  * a batch from here before anything new is mapped.
@@ -15,7 +15,10 @@ import java.util.Arrays;
  */
 final class CentralStack extends CentralStackPadAfter {
 
-    /** Blocks moved per refill or spill: half a ring, so a ring never refills and spills back to back. */
+    /**
+     * Blocks moved per refill or spill for classes up to 8 KiB: half a ring, so a ring never
+     * refills and spills back to back. Larger classes move fewer ({@link RingCache#batch}).
+     */
     static final int BATCH = 16;
 
     CentralStack(NativeAllocator owner, Heap heap, int sizeClass) {
@@ -23,7 +26,7 @@ final class CentralStack extends CentralStackPadAfter {
     }
 
     /**
-     * Moves {@code n} free blocks ({@code 1 <= n <= BATCH}; the ablations take fewer) into
+     * Moves {@code n} free blocks ({@code 1 <= n <= } a batch) into
      * {@code slots[start..start+n)}. Carves a new batch from a chunk, carving a chunk from the heap
      * if needed, when fewer than {@code n} are here. When the heap refuses (the memory limit or the
      * OS), trims every class and tries once more before the refusal is thrown, with the ring
@@ -48,8 +51,10 @@ final class CentralStack extends CentralStackPadAfter {
      */
     private boolean tryRefill(long[] slots, int start, int n, boolean lastTry) {
         owner.checkOpen();
-        if (count < n && !carve(lastTry)) {
-            return false;
+        while (count < n) {
+            if (!carve(lastTry)) {
+                return false;
+            }
         }
         // The top of the stack goes to the top of the ring, which hands it out first.
         for (int i = n - 1; i >= 0; i--) {
@@ -94,14 +99,15 @@ final class CentralStack extends CentralStackPadAfter {
             carved = 0;
             addChunk(fresh);
         }
-        if (count + BATCH > blocks.length) {
-            blocks = Arrays.copyOf(blocks, Math.max(blocks.length * 2, count + BATCH));
+        int n = Math.min(batch, blocksPerChunk - carved);
+        if (count + n > blocks.length) {
+            blocks = Arrays.copyOf(blocks, Math.max(blocks.length * 2, count + n));
         }
         // Highest offset first, so the ring hands out the batch in ascending address order.
-        for (int i = BATCH - 1; i >= 0; i--) {
+        for (int i = n - 1; i >= 0; i--) {
             blocks[count++] = carving + (carved + i) * blockSize;
         }
-        carved += BATCH;
+        carved += n;
         return true;
     }
 
@@ -137,6 +143,7 @@ final class CentralStack extends CentralStackPadAfter {
             int expected = chunk == carving ? carved : blocksPerChunk;
             if (here == expected) {
                 heap.release(chunk, chunkBytes);
+                owner.checks.chunkReleased(chunk, chunkBytes);
                 bytes += chunkBytes;
                 if (chunk == carving) {
                     carving = -1;
@@ -185,6 +192,8 @@ abstract class CentralStackFields extends CentralStackPadBefore {
     final long blockSize;
     final int blocksPerChunk;
     final long chunkBytes;
+    /** Blocks carved onto the stack at once: one ring batch. */
+    final int batch;
     /** Heap offsets of free blocks; the top is at {@code count - 1}. */
     long[] blocks = new long[4 * CentralStack.BATCH];
     int count;
@@ -205,6 +214,7 @@ abstract class CentralStackFields extends CentralStackPadBefore {
         this.blockSize = SizeClasses.size(sizeClass);
         this.blocksPerChunk = SizeClasses.blocksPerChunk(sizeClass);
         this.chunkBytes = blocksPerChunk * blockSize;
+        this.batch = RingCache.batch(sizeClass);
     }
 }
 

@@ -16,8 +16,11 @@ final class Chunk {
     final long base;
     /** Bytes mapped: the request rounded up to {@link ChunkSource#CHUNK_ALIGNMENT}. */
     final long length;
-    /** The size the block was allocated with. */
-    final long largeSize;
+    /**
+     * The size the block is handed out with, or -1 while it is free in the large-span cache;
+     * guarded by the {@link LargeBlocks} that owns it.
+     */
+    long largeSize;
     final MemorySegment memory;
     /** The scope of {@link #memory} and of the segment handed out. */
     final MemorySegment.Scope scope;

@@ -34,11 +34,11 @@ final class ChunkSource {
     }
 
     /**
-     * Maps one large block of at least {@code size} bytes on an {@code alignment} boundary. When the
+     * Maps one large block of {@code length} bytes (a multiple of {@link #CHUNK_ALIGNMENT}) for a
+     * request of {@code size} bytes, on an {@code alignment} boundary. When the
      * limit or the OS refuses, returns null with nothing changed, or throws the refusal if {@code lastTry}.
      */
-    Chunk mapLarge(long size, long alignment, boolean lastTry) {
-        long length = roundUp(Math.max(size, 1), CHUNK_ALIGNMENT);
+    Chunk mapLarge(long length, long size, long alignment, boolean lastTry) {
         if (!budget.reserve(length)) {
             if (!lastTry) {
                 return null;

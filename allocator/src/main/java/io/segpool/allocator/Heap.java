@@ -231,6 +231,31 @@ final class Heap {
         return (offset / GRAIN - grain) * GRAIN;
     }
 
+    /**
+     * Bytes from heap offset {@code offset} to the end of the class block that holds it, or -1
+     * when no carved chunk holds it: one class-table load, and a multiply for the block index
+     * (the magic estimate is exact or one too high; one compare corrects it).
+     */
+    long roomInBlock(long offset) {
+        int entry = all.get(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN));
+        int sizeClass = (entry & 0xFF) - 1;
+        if (sizeClass < 0) {
+            return -1;
+        }
+        long within = offset - (offset / GRAIN - ((entry >>> 8) & 0xFF)) * GRAIN;
+        long blockSize = SizeClasses.size(sizeClass);
+        long index = (within * SizeClasses.divisionMagic(sizeClass)) >>> 32;
+        if (index * blockSize > within) {
+            index--;
+        }
+        return (index + 1) * blockSize - within;
+    }
+
+    /** The start of the class block that holds heap offset {@code offset}; only where {@link #roomInBlock} is not -1. */
+    long blockStart(long offset) {
+        return offset + roomInBlock(offset) - SizeClasses.size(classAt(offset));
+    }
+
     /** Bytes committed from the start of the heap; a plain read for the hot path's range checks. */
     long top() {
         return top;

@@ -1,12 +1,25 @@
 package io.segpool.allocator;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Blocks above {@link SizeClasses#MAX_SIZE}, or aligned beyond a chunk: one mapping each, straight
- * from the OS and straight back on free (see {@link ChunkSource}), and the frees of every segment
- * that is not a slice of the allocator's heap: a large block, or a wrong call to refuse.
+ * Blocks above {@link SizeClasses#MAX_SIZE}, or aligned beyond a chunk, and the frees of every
+ * segment that is not a slice of the allocator's heap: a large block, or a wrong call to refuse.
+ *
+ * <p>Each large block is a mapping of its own ({@link ChunkSource}), its length rounded to
+ * {@link #spanBytes} (eight steps per doubling, at most 12.5% over the request). A freed block is
+ * not unmapped: it waits in a small cache of free spans, capped in bytes by
+ * {@link AllocatorConfig#largeCacheBytes()}, and the next request that rounds to its length
+ * takes it (the most recently freed first, still warm), with no system call and no arena close: a buffer pool that
+ * frees and allocates 2 MiB or 16 MiB buffers pays a list scan, not an mmap, a munmap and a
+ * handshake with every thread. Past the cap the least recently freed spans are unmapped, outside
+ * the lock. A stale segment of a cached or reused span stays valid, as a class block's does; only
+ * an unmapped span's segment turns invalid (its arena closes first).
+ *
+ * <p>The cache is guarded by this object's monitor; a span in it has {@code largeSize == -1}.
  */
 final class LargeBlocks {
 
@@ -17,12 +30,28 @@ final class LargeBlocks {
     private final AtomicLong inuse = new AtomicLong();
     private final AtomicLong mallocs = new AtomicLong();
     private final AtomicLong frees = new AtomicLong();
+    private final long cap;
+    /** Free spans, least recently freed first; guarded by this. */
+    private final List<Chunk> cached = new ArrayList<>();
+    /** Sum of the lengths in {@link #cached}; written under this, read racily by stats. */
+    private volatile long cachedBytes;
 
-    LargeBlocks(NativeAllocator allocator, Heap heap, ChunkSource source, LeakTracker leaks) {
+    LargeBlocks(NativeAllocator allocator, Heap heap, ChunkSource source, LeakTracker leaks, long cap) {
         this.allocator = allocator;
         this.heap = heap;
         this.source = source;
         this.leaks = leaks;
+        this.cap = cap;
+    }
+
+    /**
+     * The bytes a large block of {@code size} is mapped with: rounded up to an eighth of its power
+     * of two (and to the 64 KiB chunk alignment), so that a freed block fits the next request of a
+     * similar size. Waste is at most 12.5% of the request.
+     */
+    static long spanBytes(long size) {
+        long step = Math.max(ChunkSource.CHUNK_ALIGNMENT, Long.highestOneBit(Math.max(size, 1)) >>> 3);
+        return ChunkSource.roundUp(Math.max(size, 1), step);
     }
 
     MemorySegment allocate(long size, long alignment) {
@@ -36,10 +65,14 @@ final class LargeBlocks {
         if (alignment <= 0 || alignment > NativeAllocator.MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
             throw Refusals.badAlignment(alignment);
         }
-        Chunk chunk = source.mapLarge(size, alignment, false);
+        long length = spanBytes(size);
+        Chunk chunk = reuse(length, alignment, size);
         if (chunk == null) {
-            allocator.trimForMemory();
-            chunk = source.mapLarge(size, alignment, true);
+            chunk = source.mapLarge(length, size, alignment, false);
+            if (chunk == null) {
+                allocator.trimForMemory();
+                chunk = source.mapLarge(length, size, alignment, true);
+            }
         }
         inuse.addAndGet(chunk.length);
         mallocs.incrementAndGet();
@@ -81,19 +114,91 @@ final class LargeBlocks {
         release(chunk, address, size);
     }
 
+    /**
+     * The most recently freed cached span of exactly {@code length} bytes (lengths are rounded like
+     * size classes, so a span serves every request that rounds to it), handed out; or null.
+     */
+    private synchronized Chunk reuse(long length, long alignment, long size) {
+        int best = -1;
+        for (int i = cached.size() - 1; i >= 0; i--) {
+            Chunk span = cached.get(i);
+            if (span.length == length && (span.base & (alignment - 1)) == 0) {
+                best = i;
+                break;
+            }
+        }
+        if (best < 0) {
+            return null;
+        }
+        Chunk span = cached.remove(best);
+        cachedBytes -= span.length;
+        span.largeSize = size;
+        return span;
+    }
+
     private void release(Chunk chunk, long address, long size) {
-        if (address != chunk.base) {
-            throw Refusals.notBlockStart(address, size, address - chunk.base, chunk.length);
+        List<Chunk> evicted;
+        synchronized (this) {
+            if (address != chunk.base) {
+                throw Refusals.notBlockStart(address, size, address - chunk.base, chunk.length);
+            }
+            if (chunk.largeSize < 0) {
+                throw Refusals.doubleFree(address, size, chunk.length);
+            }
+            if (size != chunk.largeSize) {
+                throw Refusals.wrongSize(address, size, chunk.largeSize);
+            }
+            chunk.largeSize = -1;
+            inuse.addAndGet(-chunk.length);
+            frees.incrementAndGet();
+            if (leaks != null) {
+                leaks.freed(address);
+            }
+            cached.add(chunk);
+            cachedBytes += chunk.length;
+            evicted = evictOver(cap);
         }
-        if (size != chunk.largeSize) {
-            throw Refusals.wrongSize(address, size, chunk.largeSize);
+        unmap(evicted);
+    }
+
+    /** Takes the least recently freed spans out of the cache until it holds at most {@code bytes}. Under this. */
+    private List<Chunk> evictOver(long bytes) {
+        List<Chunk> evicted = null;
+        while (cachedBytes > bytes) {
+            Chunk oldest = cached.remove(0);
+            cachedBytes -= oldest.length;
+            if (evicted == null) {
+                evicted = new ArrayList<>();
+            }
+            evicted.add(oldest);
         }
-        source.release(chunk);
-        inuse.addAndGet(-chunk.length);
-        frees.incrementAndGet();
-        if (leaks != null) {
-            leaks.freed(address);
+        return evicted;
+    }
+
+    /** Unmaps spans taken out of the cache; outside the lock (each unmap closes an arena: a handshake). */
+    private long unmap(List<Chunk> spans) {
+        long bytes = 0;
+        if (spans != null) {
+            for (Chunk span : spans) {
+                source.release(span);
+                bytes += span.length;
+            }
         }
+        return bytes;
+    }
+
+    /** Unmaps every cached span, for {@link NativeAllocator#trim()}; returns the bytes unmapped. */
+    long trim() {
+        List<Chunk> evicted;
+        synchronized (this) {
+            evicted = evictOver(0);
+        }
+        return unmap(evicted);
+    }
+
+    /** Bytes of free spans kept for reuse; part of {@code Central} in MemStats. */
+    long cachedBytes() {
+        return cachedBytes;
     }
 
     /**
@@ -103,13 +208,24 @@ final class LargeBlocks {
     MemorySegment segment(long address, long size) {
         allocator.checkOpen();
         long offset = address - heap.base;
-        long top = heap.topAcquire();
-        if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
-            return heap.all.asSlice(offset, size);
+        if (Long.compareUnsigned(offset, heap.topAcquire()) < 0) {
+            long room = heap.roomInBlock(offset);
+            if (size >= 0 && size <= room) {
+                return heap.all.asSlice(offset, size);
+            }
+            long blockStart = room < 0 ? -1 : heap.blockStart(offset);
+            throw Refusals.viewBeyondBlock(address, size, heap.base + blockStart, room < 0 ? -1 : offset + room - blockStart);
         }
         Chunk chunk = ChunkMap.lookup(address);
-        if (chunk == null || chunk.owner != allocator || size < 0 || address - chunk.base + size > chunk.length) {
-            throw Refusals.notFromHere(allocator, address, size, null, chunk);
+        if (chunk == null || chunk.owner != allocator) {
+            throw Refusals.viewBeyondBlock(address, size, -1, -1);
+        }
+        long handedOut;
+        synchronized (this) {
+            handedOut = chunk.largeSize;
+        }
+        if (size < 0 || handedOut < 0 || address - chunk.base > handedOut - size) {
+            throw Refusals.viewBeyondBlock(address, size, chunk.base, handedOut < 0 ? -1 : handedOut);
         }
         return chunk.slice(address, size);
     }

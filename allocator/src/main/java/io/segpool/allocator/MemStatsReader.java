@@ -5,8 +5,8 @@ import io.segpool.stats.MemStats;
 /**
  * Sums an allocator's figures into a {@link MemStats}: the reader pays, the hot path does not.
  * Every byte of {@code Sys} is in exactly one place: handed out ({@code Inuse}), in a ring
- * ({@code Cached}), on a central stack or not carved yet ({@code Central}), or given back to the OS
- * and still mapped ({@code Released}).
+ * ({@code Cached}), on a central stack, not carved yet, or a free large block kept for reuse
+ * ({@code Central}), or given back to the OS and still mapped ({@code Released}).
  */
 final class MemStatsReader {
 
@@ -21,12 +21,13 @@ final class MemStatsReader {
         long mallocs = large.mallocs();
         long frees = large.frees();
         long cached = 0;
-        long centralBytes = 0;
+        long centralBytes = large.cachedBytes();
         for (int c = 0; c < centrals.length; c++) {
             long size = SizeClasses.size(c);
             caches.sumClass(c, sums);
             CentralStack central = centrals[c];
             stats.setClass(c, size, sums[0], sums[1], central.refills(), central.spills());
+            stats.setClassLimits(c, RingCache.capacity(c), RingCache.batch(c), central.chunkBytes);
             mallocs += sums[0];
             frees += sums[1];
             inuse += (sums[0] - sums[1]) * size;

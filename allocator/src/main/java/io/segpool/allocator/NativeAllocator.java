@@ -43,10 +43,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final long MAX_BLOCK = 1L << 46;
     /** The largest alignment accepted (1 GiB). */
     public static final long MAX_ALIGNMENT = 1L << 30;
-    /** Free blocks one thread keeps per size class, at most (seed 003's stack cache size). */
+    /** The largest request served from a size class (1 MiB); larger ones are large blocks. */
+    public static final long MAX_CLASS_SIZE = SizeClasses.MAX_SIZE;
+    /**
+     * Free blocks one thread keeps per size class, at most: 32 for classes up to 8 KiB, fewer above
+     * so that a ring holds at most 256 KiB (or one block, when a block is larger).
+     */
     public static final int RING_CAPACITY = RingCache.CAPACITY;
-    /** Blocks a ring takes from or gives to its central stack at once: half its capacity. */
+    /** Blocks a ring of a class up to 8 KiB takes from or gives to its central stack at once: half its capacity. */
     public static final int BATCH = CentralStack.BATCH;
+    private static final java.util.concurrent.atomic.AtomicInteger SERIAL = new java.util.concurrent.atomic.AtomicInteger();
 
     private static final VarHandle CACHE_TABLE;
 
@@ -59,6 +65,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     }
 
     private final AllocatorConfig config;
+    private final String name;
     final Heap heap;
     final BlockChecks checks;
     final CacheRegistry caches;
@@ -85,11 +92,13 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     private NativeAllocator(AllocatorConfig config, MemoryMapper mapper) {
         this.config = config;
+        this.name = config.name() != null ? config.name() : "segpool-" + SERIAL.incrementAndGet();
         this.mode = BlockChecks.mode(config);
         MemoryBudget budget = new MemoryBudget(config.memoryLimit());
         this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()));
         this.checks = new BlockChecks(this, heap, config);
-        this.large = new LargeBlocks(this, heap, new ChunkSource(this, mapper, budget), checks.leaks());
+        this.large = new LargeBlocks(this, heap, new ChunkSource(this, mapper, budget), checks.leaks(),
+                config.largeCacheBytes());
         this.centrals = new CentralStack[SizeClasses.count()];
         for (int c = 0; c < centrals.length; c++) {
             centrals[c] = new CentralStack(this, heap, c);
@@ -97,11 +106,21 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         this.caches = new CacheRegistry(this);
     }
 
-    /** An allocator with {@link AllocatorConfig#defaults()}. */
+    /**
+     * An allocator with {@link AllocatorConfig#defaults()}.
+     *
+     * @return a new allocator; close it to give its memory back
+     */
     public static NativeAllocator create() {
         return create(AllocatorConfig.defaults());
     }
 
+    /**
+     * An allocator built as {@code config} says.
+     *
+     * @param config the settings
+     * @return a new allocator; close it to give its memory back
+     */
     public static NativeAllocator create(AllocatorConfig config) {
         return create(config, OsMemory.INSTANCE);
     }
@@ -114,8 +133,38 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return allocator;
     }
 
+    /**
+     * The settings this allocator was built with.
+     *
+     * @return its config
+     */
     public AllocatorConfig config() {
         return config;
+    }
+
+    /**
+     * This allocator's name: {@link AllocatorConfig#name()}, or {@code segpool-N} (N counting the
+     * allocators this JVM made) when the config has none. JMX, JFR and metrics report it.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * The bytes a request of {@code size} bytes actually takes: its size class's block size, or
+     * for a large block the size rounded as large blocks are mapped.
+     *
+     * @param size a request size, 0 to {@link #MAX_BLOCK}
+     * @return the bytes of the block that serves it
+     * @throws IllegalArgumentException if {@code size} is negative or above {@link #MAX_BLOCK}
+     */
+    public static long blockSize(long size) {
+        if (size < 0 || size > MAX_BLOCK) {
+            throw new IllegalArgumentException("blockSize(" + size + "): a size must be 0 to " + MAX_BLOCK + " bytes");
+        }
+        return size <= SizeClasses.MAX_SIZE ? SizeClasses.size(SizeClasses.classOf(size)) : LargeBlocks.spanBytes(size);
     }
 
     // ---- the calling thread's cache, then the engine ------------------------------------------
@@ -235,14 +284,19 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     /**
      * A segment over {@code size} bytes at {@code address}, for a block allocated by address: a
-     * slice of the allocator's heap segment (two compares; no object where the view does not
-     * escape), so it throws after {@link #close()} rather than crash. Refuses an address outside
-     * this allocator's blocks. The view is not bounded by the block: keep to the size you allocated.
+     * slice of the allocator's heap segment (a class-table load and a few compares; no object
+     * where the view does not escape), so it throws after {@link #close()} rather than crash.
+     *
+     * @param address an address inside a block of this allocator
+     * @param size the bytes to view; the view must end inside the same block
+     * @return a segment over those bytes
+     * @throws IllegalArgumentException if no block of this allocator holds {@code address}, or the
+     *         view would reach past the end of that block (into a neighbour)
+     * @throws IllegalStateException if this allocator is closed
      */
     public MemorySegment segment(long address, long size) {
         long offset = address - heap.base;
-        long top = heap.top();
-        if (Long.compareUnsigned(offset, top) < 0 && size >= 0 && size <= top - offset) {
+        if (Long.compareUnsigned(offset, heap.top()) < 0 && size >= 0 && size <= heap.roomInBlock(offset)) {
             return heap.all.asSlice(offset, size);
         }
         return large.segment(address, size);
@@ -278,9 +332,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     // ---- slow paths the caches call -----------------------------------------------------------
 
     ThreadCache newCache(Thread owner) {
-        boolean unbounded = config.threadCaching() == AllocatorConfig.ThreadCaching.UNBOUNDED;
-        int limit = config.threadCaching() == AllocatorConfig.ThreadCaching.NONE ? 0 : RING_CAPACITY;
-        return new ThreadCache(this, heap, mode, limit, unbounded, owner);
+        boolean unbounded = config.threadCaching() == ThreadCaching.UNBOUNDED;
+        boolean noCache = config.threadCaching() == ThreadCaching.NONE;
+        return new ThreadCache(this, heap, mode, noCache, unbounded, owner);
     }
 
     /** {@code e}, thrown by a heap access, or the closed refusal when the access failed because of close(). */
@@ -301,9 +355,14 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     // ---- trim, stats, close -------------------------------------------------------------------
 
     /**
-     * Reclaims the caches of ended threads, then gives back to the OS the pages of every chunk
-     * whose blocks are all free in its central stack. Returns the bytes released: {@code Released}
-     * grows by as much and {@code Sys} stays (the range stays mapped and is reused first).
+     * Reclaims the caches of ended threads, gives back to the OS the pages of every chunk whose
+     * blocks are all free in its central stack, and unmaps the free large blocks kept for reuse.
+     * Chunk pages are released with {@code madvise}: {@code Released} grows by as much and
+     * {@code Sys} stays (the range stays mapped, reads zeros, and is reused first); large blocks
+     * leave {@code Sys}. Blocks in live threads' rings stay there: see {@link ThreadCache#flush()}.
+     *
+     * @return the bytes given back: released chunk bytes plus unmapped large-block bytes
+     * @throws IllegalStateException if this allocator is closed
      */
     public long trim() {
         checkOpen();
@@ -316,7 +375,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      */
     long trimForMemory() {
         caches.reclaimEnded();
-        long bytes = 0;
+        long bytes = large.trim();
         for (CentralStack central : centrals) {
             bytes += central.trim();
         }

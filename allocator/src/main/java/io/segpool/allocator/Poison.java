@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * Debug mode's trap for writes after free, as the Go runtime's {@code stackDebug} clobbers freed
@@ -37,7 +37,15 @@ final class Poison {
     }
 
     /** Where each poisoned block was freed, by heap offset; removed when the block is handed out again. */
-    private final Map<Long, Throwable> freedAt = new ConcurrentHashMap<>();
+    private final ConcurrentSkipListMap<Long, Throwable> freedAt = new ConcurrentSkipListMap<>();
+
+    /**
+     * Forgets the blocks of a chunk given back to the OS: its pages read zeros now, and whatever
+     * is carved there next is fresh memory, not a freed block to check.
+     */
+    void forget(long offset, long length) {
+        freedAt.subMap(offset, offset + length).clear();
+    }
 
     /** Fills the freed block at heap {@code offset} with poison and remembers who freed it. */
     void fill(Heap heap, long offset, long blockSize) {

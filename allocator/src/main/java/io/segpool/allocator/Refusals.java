@@ -49,6 +49,24 @@ final class Refusals {
                 + " holds that address (or the block was a large one, freed and unmapped)");
     }
 
+    /**
+     * {@code segment(address, size)} for a view that is not inside one block handed out by this
+     * allocator; {@code blockStart}/{@code blockSize} describe the block holding the address, or are -1.
+     */
+    static IllegalArgumentException viewBeyondBlock(long address, long size, long blockStart, long blockSize) {
+        String view = "segment(0x" + Long.toHexString(address) + ", " + size + ")";
+        if (size < 0) {
+            return new IllegalArgumentException(view + ": the size is negative");
+        }
+        if (blockSize < 0) {
+            return new IllegalArgumentException(view + ": no block of this allocator that is handed out holds"
+                    + " that address (free, never allocated, or from another allocator)");
+        }
+        return new IllegalArgumentException(view + ": the view must lie inside one block, and the "
+                + blockSize + "-byte block at 0x" + Long.toHexString(blockStart) + " ends "
+                + (blockStart + blockSize - address) + " bytes after the address");
+    }
+
     static IllegalStateException released(long address, long size) {
         return new IllegalStateException("free: " + describe(address, size) + " is in memory already given back to"
                 + " the OS: the block was freed before, then trim() released its chunk (double free)");
@@ -92,12 +110,16 @@ final class Refusals {
         return new IllegalStateException("this NativeAllocator is closed: its memory went back to the OS", cause);
     }
 
-    static IllegalStateException wrongThread(ThreadCache cache, Thread current) {
+    /**
+     * A cache used by a thread it does not belong to: {@link WrongThreadException}, as a confined
+     * Arena's segment throws; a borrowed cache used after its close: {@link IllegalStateException}.
+     */
+    static RuntimeException wrongThread(ThreadCache cache, Thread current) {
         if (cache.shared && cache.owner == null) {
             return new IllegalStateException("this ThreadCache was borrowed and given back (close()); " + current
                     + " must borrow one again with NativeAllocator.borrowCache()");
         }
-        return new IllegalStateException("a ThreadCache belongs to the thread that got it (" + cache.owner
+        return new WrongThreadException("a ThreadCache belongs to the thread that got it (" + cache.owner
                 + "), but " + current + " used it; get your own with NativeAllocator.threadCache() or borrowCache()");
     }
 

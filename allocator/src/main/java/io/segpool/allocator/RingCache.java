@@ -7,12 +7,19 @@ import java.util.Arrays;
 /**
  * The slow path of a thread's ring of one size class (the Go runtime's per-M {@code stackcache}
  * with {@code stackcacherefill} and {@code stackcacherelease}). A ring is a {@code long[]} in its
- * {@link ThreadCache}: the count, {@link #CAPACITY} slots used as a stack (allocation takes the
- * newest block, still warm in the CPU cache), and the class's malloc and free counters. When it is
- * empty it takes one batch of 16 from the {@link CentralStack}; when it is full it gives the 16
- * oldest back as one batch. So a thread holds at most 32 free blocks of a class, and a thread that
- * only frees (the consumer of a producer/consumer pair) sends one central operation per 16 blocks
- * instead of growing without bound.
+ * {@link ThreadCache}: a header with the count and the class's counters, then slots used as a
+ * stack (allocation takes the newest block, still warm in the CPU cache). When it is empty it takes
+ * one batch from the {@link CentralStack}; when it is full it gives the oldest batch back. So a
+ * thread holds a bounded number of free blocks of a class, and a thread that only frees (the
+ * consumer of a producer/consumer pair) sends one central operation per batch instead of growing
+ * without bound.
+ *
+ * <p>A ring is bounded by blocks and by bytes, as the Go runtime bounds its stack cache by bytes
+ * ({@code _StackCacheSize}): {@link #capacity} is 32 blocks for classes up to 8 KiB and
+ * {@link #RING_BYTES} / size above, at least one block; a batch is half a ring, at least one block.
+ * 256 KiB per ring keeps the classes that stack segments and buffers use (4 to 8 KiB) at the full 32
+ * blocks, where the hot path's hit rate matters, while a thread that frees 1 MiB blocks keeps one,
+ * not 32 MiB of them out of {@code trim()}'s reach.
  *
  * <p>Only the cache's owner writes a ring, with plain stores (for a stripe: the thread holding its
  * flag; for a dead thread's cache: the reclaimer, after the thread's death made its writes
@@ -21,11 +28,30 @@ import java.util.Arrays;
  */
 final class RingCache {
 
+    /** The most blocks a ring holds, for any class. */
     static final int CAPACITY = 32;
-    private static final int BATCH = CentralStack.BATCH;
+    /** The most bytes of free blocks a ring holds, unless one block is larger. */
+    static final long RING_BYTES = 256 << 10;
+    private static final int[] CAPACITIES = new int[SizeClasses.count()];
+
+    static {
+        for (int c = 0; c < CAPACITIES.length; c++) {
+            CAPACITIES[c] = (int) Math.max(1, Math.min(CAPACITY, RING_BYTES / SizeClasses.size(c)));
+        }
+    }
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
     private RingCache() {
+    }
+
+    /** Blocks a ring of {@code sizeClass} holds at most: 32, or fewer so that they fit in {@link #RING_BYTES}. */
+    static int capacity(int sizeClass) {
+        return CAPACITIES[sizeClass];
+    }
+
+    /** Blocks a ring of {@code sizeClass} takes from or gives to its central stack at once: half its capacity. */
+    static int batch(int sizeClass) {
+        return Math.max(1, CAPACITIES[sizeClass] / 2);
     }
 
     /**
@@ -38,16 +64,17 @@ final class RingCache {
         allocator.caches.reclaimIfDue();
         long[] extra = cache.overflow == null ? null : cache.overflow[sizeClass];
         int n;
+        int batch = batch(sizeClass);
         if (extra != null && extra[0] > 0) {
-            n = (int) Math.min(extra[0], BATCH);
+            n = (int) Math.min(extra[0], batch);
             int left = (int) extra[0] - n;
-            System.arraycopy(extra, 1 + left, ring, 1, n);
+            System.arraycopy(extra, 1 + left, ring, ThreadCache.HEADER, n);
             SLOT.setOpaque(extra, 0, (long) left);
             SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
         } else {
-            n = allocator.config().threadCaching() == AllocatorConfig.ThreadCaching.NONE ? 1 : BATCH;
+            n = ring[ThreadCache.LIMIT] == 0 ? 1 : batch;
             CentralStack central = allocator.central(sizeClass);
-            central.refill(ring, 1, n);
+            central.refill(ring, ThreadCache.HEADER, n);
             SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
             AllocatorEvents.refill(central.blockSize, n);
         }
@@ -56,46 +83,49 @@ final class RingCache {
     }
 
     /**
-     * A free into a full ring: the 16 oldest blocks go to the central stack as one batch (or to
-     * the unbounded ablation's overflow), then the block goes on top. The no-cache ablation, whose
-     * rings hold nothing, sends the block itself.
+     * A free into a full ring: the oldest batch goes to the central stack (or to the unbounded
+     * ablation's overflow), then the block goes on top. The no-cache ablation, whose rings hold
+     * nothing, sends the block itself.
      */
     static void putSlow(ThreadCache cache, int sizeClass, long[] ring, long offset) {
         NativeAllocator allocator = cache.allocator;
         allocator.checkOpen();
         allocator.caches.reclaimIfDue();
         CentralStack central = allocator.central(sizeClass);
-        if (allocator.config().threadCaching() == AllocatorConfig.ThreadCaching.NONE) {
-            ring[1] = offset;
-            central.spill(ring, 1, 1);
+        int capacity = (int) ring[ThreadCache.LIMIT];
+        if (capacity == 0) {
+            ring[ThreadCache.HEADER] = offset;
+            central.spill(ring, ThreadCache.HEADER, 1);
             SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + 1);
         } else {
+            int batch = batch(sizeClass);
             if (cache.overflow != null) {
-                keep(cache, sizeClass, ring);
+                keep(cache, sizeClass, ring, batch);
             } else {
-                central.spill(ring, 1, BATCH);
-                AllocatorEvents.spill(central.blockSize, BATCH);
+                central.spill(ring, ThreadCache.HEADER, batch);
+                AllocatorEvents.spill(central.blockSize, batch);
             }
-            SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + BATCH);
-            System.arraycopy(ring, 1 + BATCH, ring, 1, CAPACITY - BATCH);
-            ring[CAPACITY - BATCH + 1] = offset;
-            SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (CAPACITY - BATCH + 1));
+            SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + batch);
+            int kept = capacity - batch;
+            System.arraycopy(ring, ThreadCache.HEADER + batch, ring, ThreadCache.HEADER, kept);
+            ring[ThreadCache.HEADER + kept] = offset;
+            SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (kept + 1));
         }
         SLOT.setOpaque(ring, ThreadCache.FREES, ring[ThreadCache.FREES] + 1);
     }
 
     /** The unbounded ablation (seed 001's "before"): the oldest batch is kept forever. */
-    private static void keep(ThreadCache cache, int sizeClass, long[] ring) {
+    private static void keep(ThreadCache cache, int sizeClass, long[] ring, int batch) {
         long[] extra = cache.overflow[sizeClass];
         if (extra == null) {
-            extra = new long[1 + 4 * BATCH];
+            extra = new long[1 + 4 * batch];
         }
         int held = (int) extra[0];
-        if (1 + held + BATCH > extra.length) {
+        if (1 + held + batch > extra.length) {
             extra = Arrays.copyOf(extra, 2 * extra.length);
         }
-        System.arraycopy(ring, 1, extra, 1 + held, BATCH);
-        extra[0] = held + BATCH;
+        System.arraycopy(ring, ThreadCache.HEADER, extra, 1 + held, batch);
+        extra[0] = held + batch;
         cache.overflow[sizeClass] = extra;
     }
 
@@ -106,7 +136,7 @@ final class RingCache {
             long[] ring = cache.rings[c];
             if (ring != null && ring[ThreadCache.COUNT] > 0) {
                 int n = (int) ring[ThreadCache.COUNT];
-                cache.allocator.central(c).reclaim(ring, 1, n);
+                cache.allocator.central(c).reclaim(ring, ThreadCache.HEADER, n);
                 SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + n);
                 SLOT.setOpaque(ring, ThreadCache.COUNT, 0L);
                 blocks += n;

@@ -12,13 +12,13 @@ package io.segpool.allocator;
  *
  * <p>Requests above {@link #MAX_SIZE} are not classed: they get a mapping of their own.
  */
-public final class SizeClasses {
+final class SizeClasses {
 
     /** The largest block size served from a size class. */
-    public static final long MAX_SIZE = 1 << 20;
+    static final long MAX_SIZE = 1 << 20;
 
     /** Every block is at least this aligned, and every class size is a multiple of it. */
-    public static final long GRANULE = 16;
+    static final long GRANULE = 16;
 
     /** Bytes that the lookup tables step by below and above 1 KiB. */
     private static final int SMALL_LIMIT = 1024;
@@ -77,12 +77,12 @@ public final class SizeClasses {
     }
 
     /** Number of size classes. */
-    public static int count() {
+    static int count() {
         return SIZES.length;
     }
 
     /** Block size of class {@code index}, in bytes. */
-    public static long size(int index) {
+    static long size(int index) {
         return SIZES[index];
     }
 
@@ -90,7 +90,7 @@ public final class SizeClasses {
      * The smallest class whose blocks hold {@code size} bytes. Callers check the range first:
      * {@code 0 <= size <= MAX_SIZE}.
      */
-    public static int classOf(long size) {
+    static int classOf(long size) {
         if (size <= SMALL_LIMIT) {
             return SIZE_TO_CLASS_8[((int) size + 7) >> SMALL_STEP_SHIFT & MASK_8];
         }
@@ -135,17 +135,24 @@ public final class SizeClasses {
     }
 
     /**
-     * Blocks carved from one chunk of class {@code index}: a whole number of 16-block batches, and
-     * a chunk length that is a multiple of the chunk alignment and at least one alignment unit, so
-     * that chunks tile the address map without gaps and no byte of a chunk is outside a block.
+     * Blocks carved from one chunk of class {@code index}: the fewest that make a chunk length that
+     * is a multiple of the chunk alignment (so chunks tile the heap with no byte outside a block)
+     * and at least one ring batch (so one refill seldom spans two chunks). That is 64 KiB to
+     * 128 KiB for classes up to 8 KiB and one or two blocks for classes of 256 KiB and up: one
+     * 1 MiB request maps 1 MiB, not 16 of them.
      */
-    public static int blocksPerChunk(int index) {
+    static int blocksPerChunk(int index) {
         long size = SIZES[index];
-        long blocks = CentralStack.BATCH;
-        while ((blocks * size) % ChunkSource.CHUNK_ALIGNMENT != 0) {
-            blocks += CentralStack.BATCH;
+        long aligned = ChunkSource.CHUNK_ALIGNMENT / gcd(size, ChunkSource.CHUNK_ALIGNMENT);
+        long blocks = aligned;
+        while (blocks < RingCache.batch(index)) {
+            blocks += aligned;
         }
         return Math.toIntExact(blocks);
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /**

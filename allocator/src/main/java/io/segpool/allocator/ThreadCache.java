@@ -25,16 +25,20 @@ import java.lang.invoke.VarHandle;
 public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     /**
-     * Ring layout: the count, then the slots (a stack: the newest block on top), then the frees
-     * into it (counted per call) and the blocks that came in and went out in batches (counted on
-     * the slow path). Mallocs are not counted per call: they follow from the others,
-     * {@code in - out + frees - count} ({@link RingCache#mallocs}), which saves the hot path a store.
+     * Ring layout: the count, the ring's capacity in blocks ({@link RingCache#capacity}: its byte
+     * bound), the frees into it (counted per call), the blocks that came in and went out in
+     * batches (counted on the slow path), then the slots (a stack: the newest block on top).
+     * Mallocs are not counted per call: they follow from the others, {@code in - out + frees -
+     * count} ({@link RingCache#mallocs}), which saves the hot path a store. The header's five longs
+     * share the count's cache line, so the hot path touches one line per call plus the slot.
      */
     static final int COUNT = 0;
-    static final int FREES = RingCache.CAPACITY + 1;
-    static final int BATCHED_IN = RingCache.CAPACITY + 2;
-    static final int BATCHED_OUT = RingCache.CAPACITY + 3;
-    static final int RING_LENGTH = RingCache.CAPACITY + 4;
+    static final int LIMIT = 1;
+    static final int FREES = 2;
+    static final int BATCHED_IN = 3;
+    static final int BATCHED_OUT = 4;
+    /** Index of the first slot; the slot of the {@code n}-th block held is {@code HEADER - 1 + n}. */
+    static final int HEADER = 5;
 
     /** Mode bits: wrong frees are refused. */
     static final int CHECKED = 1;
@@ -71,9 +75,9 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     private final Heap heap;
     /** {@link #CHECKED} and {@link #EXTRAS} bits: one field for the hot path to test. */
     private final int mode;
-    /** Blocks a ring holds before a free spills: {@link RingCache#CAPACITY}, 0 for the no-cache ablation. */
-    private final int limit;
-    /** Per class: null until first use, then {@link #RING_LENGTH} longs. Owner only, plain. */
+    /** True for the no-cache ablation: rings hold nothing. */
+    private final boolean noCache;
+    /** Per class: null until first use, then {@link #HEADER} longs and the class's slots. Owner only, plain. */
     final long[][] rings = new long[SizeClasses.count()][];
     /** True for a virtual-thread stripe, false for a platform thread's own cache. */
     final boolean shared;
@@ -90,7 +94,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     /** The unbounded ablation's blocks beyond the ring, per class; null in the real allocator. */
     final long[][] overflow;
 
-    ThreadCache(NativeAllocator allocator, Heap heap, int mode, int limit, boolean unbounded, Thread owner) {
+    ThreadCache(NativeAllocator allocator, Heap heap, int mode, boolean noCache, boolean unbounded, Thread owner) {
         this.allocator = allocator;
         this.heap = heap;
         this.all = heap.all;
@@ -99,7 +103,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         this.intTable = heap.intTable;
         this.byteTable = heap.byteTable;
         this.mode = mode;
-        this.limit = limit;
+        this.noCache = noCache;
         this.owner = owner;
         this.shared = owner == null;
         this.overflow = unbounded ? new long[SizeClasses.count()][] : null;
@@ -137,6 +141,21 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     public void freeAddress(long address, long size) {
         checkOwner();
         freeAddress0(address, size);
+    }
+
+    /**
+     * Gives every free block this cache holds back to the central stacks at once, for a thread
+     * about to idle: afterwards the cache holds 0 bytes, {@link NativeAllocator#trim()} can reach
+     * those blocks, and the next allocation of each class refills as a fresh thread's would.
+     *
+     * @return the blocks given back
+     * @throws WrongThreadException if called by a thread this cache does not belong to
+     * @throws IllegalStateException if the allocator is closed
+     */
+    public long flush() {
+        checkOwner();
+        allocator.checkOpen();
+        return RingCache.flush(this);
     }
 
     /**
@@ -209,7 +228,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (n == 0) {
             n = refill(sizeClass, ring);
         }
-        long offset = ring[n];
+        long offset = ring[HEADER - 1 + n];
         if (mode == CHECKED) {
             markHandedOut(sizeClass, offset, size);
         } else if (mode != UNCHECKED) {
@@ -261,11 +280,11 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             ring = newRing(sizeClass);
         }
         int n = (int) ring[COUNT];
-        if (n == limit) {
+        if (n == ring[LIMIT]) {
             RingCache.putSlow(this, sizeClass, ring, offset);
             return;
         }
-        ring[n + 1] = offset;
+        ring[HEADER + n] = offset;
         ring[COUNT] = n + 1;
         ring[FREES]++;
     }
@@ -297,7 +316,10 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     }
 
     private long[] newRing(int sizeClass) {
-        long[] ring = new long[RING_LENGTH];
+        int capacity = RingCache.capacity(sizeClass);
+        // The no-cache ablation's rings hold nothing but keep one slot for the block a free passes on.
+        long[] ring = new long[HEADER + Math.max(capacity, 1)];
+        ring[LIMIT] = noCache ? 0 : capacity;
         rings[sizeClass] = ring;
         return ring;
     }

@@ -113,7 +113,7 @@ class BorrowCacheTest {
             AtomicReference<ThreadCache> borrowed = new AtomicReference<>();
             Thread owner = Thread.ofVirtual().start(() -> borrowed.set(allocator.borrowCache()));
             owner.join();
-            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> borrowed.get().allocate(8));
+            WrongThreadException refused = assertThrows(WrongThreadException.class, () -> borrowed.get().allocate(8));
             assertTrue(refused.getMessage().contains("belongs to the thread that got it"), refused.getMessage());
         }
     }

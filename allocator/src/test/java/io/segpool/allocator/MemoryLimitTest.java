@@ -24,9 +24,9 @@ class MemoryLimitTest {
     private static final long CAP = 4L << 20;
     /** A 4 KiB class chunk is 16 blocks, 64 KiB: the cap holds exactly 64 of them. */
     private static final long SMALL = 4096;
-    /** A large block: its own mapping of 1 MiB + 64 KiB, so three fit under the cap, not four. */
+    /** A large block: its own mapping of 1 MiB + 128 KiB (rounded to an eighth), so three fit under the cap, not four. */
     private static final long LARGE = SizeClasses.MAX_SIZE + 1;
-    private static final long LARGE_MAPPING = SizeClasses.MAX_SIZE + ChunkSource.CHUNK_ALIGNMENT;
+    private static final long LARGE_MAPPING = LargeBlocks.spanBytes(LARGE);
     private static final int CYCLES = 50;
 
     @Test
@@ -85,8 +85,9 @@ class MemoryLimitTest {
                 held.forEach(allocator::free);
             });
             filler.join();
-            // The ended thread's ring still pins two chunks until a trim reclaims it.
-            long most = CAP - ChunkSource.CHUNK_ALIGNMENT;
+            // The ended thread's ring still pins two chunks until a trim reclaims it: the whole cap
+            // fits only once the refused mapping's trim has taken them back.
+            long most = CAP;
             MemorySegment big = allocator.allocate(most);
             assertEquals(most, big.byteSize());
             MemStats stats = TestSupport.stats(allocator);

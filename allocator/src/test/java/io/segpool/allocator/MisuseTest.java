@@ -99,7 +99,11 @@ class MisuseTest {
                 named("address of a block with the wrong size", Case.of(IllegalArgumentException.class,
                         t -> t.allocator.freeAddress(t.live.address(), 48), "48 bytes", "allocated with 64")),
                 named("view past the end of a chunk", Case.of(IllegalArgumentException.class,
-                        t -> t.allocator.segment(t.live.address(), 1L << 30), "not from this allocator")));
+                        t -> t.allocator.segment(t.live.address(), 1L << 30), "must lie inside one block")),
+                named("a view reaching past its block into the neighbours", Case.of(IllegalArgumentException.class,
+                        t -> t.allocator.segment(t.live.address(), 4096), "segment(0x", "64-byte block", "inside one block")),
+                named("a view of an address no block holds", Case.of(IllegalArgumentException.class,
+                        t -> t.allocator.segment(0x1234_5670L, 8), "segment(0x12345670, 8)", "no block")));
     }
 
     private static Arguments named(String name, Case c) {

@@ -55,13 +55,32 @@ class SizeClassesTest {
     }
 
     @Test
-    void chunksHoldWholeBatchesAndTileTheAddressMap() {
+    void chunksHoldABatchTileTheAddressMapAndStaySmall() {
         for (int c = 0; c < SizeClasses.count(); c++) {
             long blocks = SizeClasses.blocksPerChunk(c);
             long length = blocks * SizeClasses.size(c);
-            assertEquals(0, blocks % CentralStack.BATCH, "class " + SizeClasses.size(c));
+            assertTrue(blocks >= RingCache.batch(c), "class " + SizeClasses.size(c) + ": a chunk holds a batch");
             assertEquals(0, length % ChunkSource.CHUNK_ALIGNMENT, "class " + SizeClasses.size(c));
-            assertTrue(length <= 16L << 20, "class " + SizeClasses.size(c) + " chunk of " + length + " bytes");
+            assertTrue(length <= 2L << 20, "class " + SizeClasses.size(c) + " chunk of " + length
+                    + " bytes: one request maps at most 2 MiB");
+        }
+        int oneMiB = SizeClasses.classOf(1 << 20);
+        assertEquals(1, SizeClasses.blocksPerChunk(oneMiB), "a 1 MiB request maps one 1 MiB block, not 16");
+    }
+
+    @Test
+    void ringsAreBoundedByBytesAndTradeHalfARing() {
+        for (int c = 0; c < SizeClasses.count(); c++) {
+            long size = SizeClasses.size(c);
+            int capacity = RingCache.capacity(c);
+            assertTrue(capacity >= 1 && capacity <= RingCache.CAPACITY, "class " + size);
+            assertTrue(capacity * size <= Math.max(RingCache.RING_BYTES, size),
+                    "class " + size + ": " + capacity + " blocks exceed the ring's byte bound");
+            assertEquals(Math.max(1, capacity / 2), RingCache.batch(c), "class " + size);
+            if (size <= 8192) {
+                assertEquals(32, capacity, "class " + size + " keeps the full 32 slots");
+                assertEquals(16, RingCache.batch(c), "class " + size);
+            }
         }
     }
 

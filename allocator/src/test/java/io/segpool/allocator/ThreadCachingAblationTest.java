@@ -1,6 +1,5 @@
 package io.segpool.allocator;
 
-import io.segpool.allocator.AllocatorConfig.ThreadCaching;
 import io.segpool.stats.MemStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

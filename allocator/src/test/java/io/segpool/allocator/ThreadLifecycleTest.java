@@ -144,7 +144,7 @@ class ThreadLifecycleTest {
             MemStats before = TestSupport.stats(allocator);
             Throwable[] thrown = new Throwable[1];
             Thread.ofPlatform().start(() -> thrown[0] = catching(() -> mine.free(block))).join();
-            assertTrue(thrown[0] instanceof IllegalStateException, String.valueOf(thrown[0]));
+            assertTrue(thrown[0] instanceof WrongThreadException, String.valueOf(thrown[0]));
             assertTrue(thrown[0].getMessage().contains("belongs to the thread"), thrown[0].getMessage());
             assertEquals(before, TestSupport.stats(allocator));
             mine.free(block);

@@ -1,5 +1,6 @@
 package io.segpool.jmh;
 
+import io.segpool.allocator.Ablations;
 import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.allocator.ThreadCache;
@@ -75,7 +76,7 @@ public class AllocatorBenchmark {
     private static final MethodHandle FREE_CRITICAL =
             LINKER.downcallHandle(FREE_ADDR, FREE_DESC, Linker.Option.critical(false));
 
-    @Param({"16", "64", "512", "8192"})
+    @Param({"16", "64", "512", "8192", "2097152", "16777216"})
     long size;
 
     /** The value written; a field, so the JIT cannot treat it as a constant. */
@@ -99,8 +100,7 @@ public class AllocatorBenchmark {
         unchecked = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
         cache = allocator.threadCache();
         uncheckedCache = unchecked.threadCache();
-        noCache = NativeAllocator.create(AllocatorConfig.defaults()
-                .withThreadCaching(AllocatorConfig.ThreadCaching.NONE));
+        noCache = NativeAllocator.create(Ablations.withThreadCaching(AllocatorConfig.defaults(), "none"));
         noCacheCache = noCache.threadCache();
         zeroed = NativeAllocator.create(AllocatorConfig.defaults().withZeroed(true));
         zeroedCache = zeroed.threadCache();

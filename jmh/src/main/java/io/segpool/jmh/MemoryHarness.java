@@ -1,7 +1,7 @@
 package io.segpool.jmh;
 
 import io.segpool.allocator.AllocatorConfig;
-import io.segpool.allocator.AllocatorConfig.ThreadCaching;
+import io.segpool.allocator.Ablations;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
 
@@ -26,9 +26,9 @@ public final class MemoryHarness {
         long[] checkpoints = {100_000, 1_000_000, 10_000_000};
         System.out.println("| thread caching | Sys after 1e5 blocks | after 1e6 | after 1e7 |");
         System.out.println("| --- | ---: | ---: | ---: |");
-        for (ThreadCaching caching : ThreadCaching.values()) {
-            StringBuilder row = new StringBuilder("| " + caching.name().toLowerCase(Locale.ROOT) + " |");
-            try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withThreadCaching(caching))) {
+        for (String caching : Ablations.MODES) {
+            StringBuilder row = new StringBuilder("| " + caching + " |");
+            try (NativeAllocator allocator = NativeAllocator.create(Ablations.withThreadCaching(AllocatorConfig.defaults(), caching))) {
                 long done = 0;
                 for (long checkpoint : checkpoints) {
                     transfer(allocator, checkpoint - done);

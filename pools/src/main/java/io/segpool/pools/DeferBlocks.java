@@ -1,6 +1,7 @@
 package io.segpool.pools;
 
-import io.segpool.allocator.SizeClasses;
+import io.segpool.allocator.NativeAllocator;
+
 
 /**
  * The layout of a defer block and its size classes (seed 000). A block is a 40-byte header
@@ -91,29 +92,24 @@ final class DeferBlocks {
      * naming the first argument size that breaks the rule.
      */
     static long[] checkClassMapping(long header) {
-        int[] allocatorClass = new int[CLASSES];
-        java.util.Arrays.fill(allocatorClass, -1);
+        long[] sizes = new long[CLASSES];
         for (int argSize = 0; deferClass(argSize) < CLASSES; argSize++) {
             int deferClass = deferClass(argSize);
             long total = totalSize(header, argSize);
-            int sizeClass = SizeClasses.classOf(total);
-            if (sizeClass < 0) {
+            if (total > NativeAllocator.MAX_CLASS_SIZE) {
                 throw new IllegalStateException("bad defer size class: arg size " + argSize + " needs a block of "
                         + total + " bytes, beyond every allocator size class");
             }
-            if (allocatorClass[deferClass] < 0) {
-                allocatorClass[deferClass] = sizeClass;
-            } else if (allocatorClass[deferClass] != sizeClass) {
+            long block = NativeAllocator.blockSize(total);
+            if (sizes[deferClass] == 0) {
+                sizes[deferClass] = block;
+            } else if (sizes[deferClass] != block) {
                 throw new IllegalStateException("bad defer size class: with a " + header + "-byte header, arg size "
                         + argSize + " (defer class " + deferClass + ") needs " + total
-                        + " bytes, allocator class " + SizeClasses.size(sizeClass)
+                        + " bytes, allocator class " + block
                         + " B, but smaller args of the same defer class map to allocator class "
-                        + SizeClasses.size(allocatorClass[deferClass]) + " B");
+                        + sizes[deferClass] + " B");
             }
-        }
-        long[] sizes = new long[CLASSES];
-        for (int c = 0; c < CLASSES; c++) {
-            sizes[c] = SizeClasses.size(allocatorClass[c]);
         }
         return sizes;
     }

@@ -2,7 +2,6 @@ package io.segpool.pools;
 
 import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.NativeAllocator;
-import io.segpool.allocator.SizeClasses;
 import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
@@ -23,7 +22,7 @@ public final class StackPool implements AutoCloseable {
     /** The smallest segment size: one page. */
     public static final long MIN_SEGMENT_SIZE = 4 * 1024;
     /** The largest segment size: the allocator's largest size class. */
-    public static final long MAX_SEGMENT_SIZE = SizeClasses.MAX_SIZE;
+    public static final long MAX_SEGMENT_SIZE = NativeAllocator.MAX_CLASS_SIZE;
     /** Every segment starts on a boundary of this many bytes. */
     public static final long PAGE = 4 * 1024;
 
@@ -53,7 +52,7 @@ public final class StackPool implements AutoCloseable {
             throw new IllegalArgumentException("segment size " + segmentSize + " must be a power of two from "
                     + MIN_SEGMENT_SIZE + " to " + MAX_SEGMENT_SIZE);
         }
-        if (SizeClasses.size(SizeClasses.classOf(segmentSize)) != segmentSize) {
+        if (NativeAllocator.blockSize(segmentSize) != segmentSize) {
             throw new IllegalStateException("bad stack class: segment size " + segmentSize
                     + " is not a size class of the allocator");
         }

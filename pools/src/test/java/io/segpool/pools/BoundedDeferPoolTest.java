@@ -1,7 +1,6 @@
 package io.segpool.pools;
 
 import io.segpool.allocator.NativeAllocator;
-import io.segpool.allocator.SizeClasses;
 import io.segpool.stats.MemStats;
 import org.junit.jupiter.api.Test;
 
@@ -76,10 +75,18 @@ class BoundedDeferPoolTest {
 
             pool.readMemStats(stats);
             peakSys = Math.max(peakSys, stats.deferSys());
-            int cls = SizeClasses.classOf(DeferBlocks.CLASS_BLOCK_SIZE[0]);
-            long chunkBytes = SizeClasses.blocksPerChunk(cls) * SizeClasses.size(cls);
+            MemStats rows = new MemStats();
+            pool.readAllocatorStats(rows);
+            long blockSize = NativeAllocator.blockSize(DeferBlocks.CLASS_BLOCK_SIZE[0]);
+            long chunkBytes = 0;
+            for (int c = 0; c < rows.classCount(); c++) {
+                if (rows.classSize(c) == blockSize) {
+                    chunkBytes = rows.classChunkBytes(c);
+                }
+            }
+            long blocksPerChunk = chunkBytes / blockSize;
             long maxCarved = SCOPES + 2L * NativeAllocator.RING_CAPACITY + NativeAllocator.BATCH;
-            long bound = (Math.ceilDiv(maxCarved, SizeClasses.blocksPerChunk(cls)) + 1) * chunkBytes;
+            long bound = (Math.ceilDiv(maxCarved, blocksPerChunk) + 1) * chunkBytes;
             System.out.printf("bounded defer pool: %,d defers handed across threads, peak DeferSys %,d bytes,"
                     + " bound %,d bytes (unbounded would keep %,d)%n", DEFERS, peakSys, bound, DEFERS * 48);
             assertTrue(peakSys <= bound, "DeferSys " + peakSys + " above the bound " + bound);

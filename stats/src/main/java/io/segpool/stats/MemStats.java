@@ -36,6 +36,9 @@ public final class MemStats {
     private long[] classFrees = new long[0];
     private long[] classRefills = new long[0];
     private long[] classSpills = new long[0];
+    private int[] classRingCapacity = new int[0];
+    private int[] classBatch = new int[0];
+    private long[] classChunkBytes = new long[0];
 
     /** Bytes of memory mapped from the OS and not yet given back: every byte counted below. */
     public long sys() { return sys; }
@@ -121,6 +124,9 @@ public final class MemStats {
             classFrees = new long[count];
             classRefills = new long[count];
             classSpills = new long[count];
+            classRingCapacity = new int[count];
+            classBatch = new int[count];
+            classChunkBytes = new long[count];
         }
         classCount = count;
         Arrays.fill(classSize, 0, count, 0);
@@ -128,6 +134,24 @@ public final class MemStats {
         Arrays.fill(classFrees, 0, count, 0);
         Arrays.fill(classRefills, 0, count, 0);
         Arrays.fill(classSpills, 0, count, 0);
+        Arrays.fill(classRingCapacity, 0, count, 0);
+        Arrays.fill(classBatch, 0, count, 0);
+        Arrays.fill(classChunkBytes, 0, count, 0);
+    }
+
+    /**
+     * Sets one class row's bounds; {@link #resetClasses(int)} must have made room for it.
+     *
+     * @param i the class index
+     * @param ringCapacity the most free blocks of the class one thread's ring holds
+     * @param batch the blocks a ring trades with the central stack at once
+     * @param chunkBytes the bytes mapped for the class at once
+     */
+    public void setClassLimits(int i, int ringCapacity, int batch, long chunkBytes) {
+        checkClass(i);
+        classRingCapacity[i] = ringCapacity;
+        classBatch[i] = batch;
+        classChunkBytes[i] = chunkBytes;
     }
 
     /** Sets one class row; {@link #resetClasses(int)} must have made room for it. */
@@ -139,6 +163,31 @@ public final class MemStats {
         classRefills[i] = refills;
         classSpills[i] = spills;
     }
+
+    /**
+     * The most free blocks of class {@code i} one thread's ring holds: 32 up to 8 KiB, fewer above
+     * so that a ring holds at most 256 KiB (or one block).
+     *
+     * @param i the class index, 0 to {@link #classCount()} - 1
+     * @return the ring capacity in blocks
+     */
+    public int classRingCapacity(int i) { return classRingCapacity[checkClass(i)]; }
+
+    /**
+     * The blocks a ring of class {@code i} takes from or gives to the central stack at once.
+     *
+     * @param i the class index, 0 to {@link #classCount()} - 1
+     * @return the batch in blocks
+     */
+    public int classBatch(int i) { return classBatch[checkClass(i)]; }
+
+    /**
+     * The bytes mapped for class {@code i} at once: one chunk.
+     *
+     * @param i the class index, 0 to {@link #classCount()} - 1
+     * @return the chunk length in bytes
+     */
+    public long classChunkBytes(int i) { return classChunkBytes[checkClass(i)]; }
 
     private int checkClass(int i) {
         if (i < 0 || i >= classCount) {
@@ -163,7 +212,10 @@ public final class MemStats {
                 && Arrays.equals(classMallocs, 0, classCount, that.classMallocs, 0, classCount)
                 && Arrays.equals(classFrees, 0, classCount, that.classFrees, 0, classCount)
                 && Arrays.equals(classRefills, 0, classCount, that.classRefills, 0, classCount)
-                && Arrays.equals(classSpills, 0, classCount, that.classSpills, 0, classCount);
+                && Arrays.equals(classSpills, 0, classCount, that.classSpills, 0, classCount)
+                && Arrays.equals(classRingCapacity, 0, classCount, that.classRingCapacity, 0, classCount)
+                && Arrays.equals(classBatch, 0, classCount, that.classBatch, 0, classCount)
+                && Arrays.equals(classChunkBytes, 0, classCount, that.classChunkBytes, 0, classCount);
     }
 
     @Override
@@ -191,11 +243,13 @@ public final class MemStats {
             out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "DeferSys", deferSys));
             out.append(String.format(Locale.ROOT, "%-14s %,16d%n", "DeferInuse", deferInuse));
         }
-        out.append(String.format(Locale.ROOT, "%10s %14s %14s %10s %10s%n", "class", "mallocs", "frees", "refills", "spills"));
+        out.append(String.format(Locale.ROOT, "%10s %14s %14s %10s %10s %5s %5s %10s%n", "class", "mallocs", "frees",
+                "refills", "spills", "ring", "batch", "chunk"));
         for (int i = 0; i < classCount; i++) {
             if (classMallocs[i] != 0 || classFrees[i] != 0 || classRefills[i] != 0 || classSpills[i] != 0) {
-                out.append(String.format(Locale.ROOT, "%10d %,14d %,14d %,10d %,10d%n",
-                        classSize[i], classMallocs[i], classFrees[i], classRefills[i], classSpills[i]));
+                out.append(String.format(Locale.ROOT, "%10d %,14d %,14d %,10d %,10d %5d %5d %,10d%n",
+                        classSize[i], classMallocs[i], classFrees[i], classRefills[i], classSpills[i],
+                        classRingCapacity[i], classBatch[i], classChunkBytes[i]));
             }
         }
         return out.toString();
