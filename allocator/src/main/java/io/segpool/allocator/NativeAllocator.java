@@ -48,6 +48,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /** Blocks a ring takes from or gives to its central stack at once: half its capacity. */
     public static final int BATCH = CentralStack.BATCH;
 
+    static { InternalAccess.register(); } // the jcstress test seam, io.segpool.allocator.internal
+
     private static final VarHandle CACHE_TABLE;
 
     static {
