@@ -31,7 +31,7 @@ suffix="${select%\$}"
 segpool_select_jdk
 java="$JAVA_HOME/bin/java"
 
-expected=$(grep -l '^@JCStressTest' jcstress/src/main/java/io/segpool/allocator/*"$suffix".java | wc -l)
+expected=$(grep -l '^@JCStressTest' jcstress/src/main/java/io/segpool/jcstress/*"$suffix".java | wc -l)
 out=jcstress/target
 log="$out/jcstress-$mode.log"
 rm -rf "$out/results-$mode"

@@ -54,6 +54,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final int BATCH = CentralStack.BATCH;
     private static final java.util.concurrent.atomic.AtomicInteger SERIAL = new java.util.concurrent.atomic.AtomicInteger();
 
+    static { InternalAccess.register(); } // the jcstress test seam, io.segpool.allocator.internal
+
     private static final VarHandle CACHE_TABLE;
 
     static {

@@ -7,6 +7,7 @@ import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.SequenceBarrier;
 import com.lmax.disruptor.YieldingWaitStrategy;
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.chronicle.BlockBytes;
 import io.segpool.stats.MemStats;
 import net.openhft.chronicle.bytes.Bytes;
 import org.HdrHistogram.Histogram;

@@ -1,5 +1,8 @@
-package io.segpool.allocator;
+package io.segpool.jcstress;
 
+import io.segpool.allocator.NativeAllocator;
+import io.segpool.allocator.internal.EngineAccess;
+import io.segpool.allocator.internal.EngineSecrets;
 import io.segpool.stats.MemStats;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -16,7 +19,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * The central stack's push and pop racing: each actor holds one batch in a 32-slot ring, spills it
  * (a push of 16) and refills the other half of its ring (a pop of 16, carving when the stack runs
  * short), so the two threads' pushes and pops interleave on one class's stack. Afterwards every
- * block is either in an actor's refilled half or on the stack, exactly once.
+ * block is either in an actor's refilled half or on the stack, exactly once. The stack is driven
+ * through the allocator's test seam, {@link EngineAccess}.
  *
  * <p>Result: (blocks seen twice, accounting errors, torn slots). A torn slot is a refilled slot
  * that holds no block start of this class (a batch half written).
@@ -31,27 +35,28 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class CentralStackRace {
 
+    private static final EngineAccess ENGINE = EngineSecrets.engineAccess();
+
     private final NativeAllocator allocator = RaceChecks.newAllocator();
-    private final int sizeClass = SizeClasses.classOf(RaceChecks.SIZE);
-    private final CentralStack central = allocator.central(sizeClass);
-    private final long[] ring1 = new long[RingCache.CAPACITY];
-    private final long[] ring2 = new long[RingCache.CAPACITY];
+    private final int sizeClass = ENGINE.sizeClassOf(RaceChecks.SIZE);
+    private final long[] ring1 = new long[NativeAllocator.RING_CAPACITY];
+    private final long[] ring2 = new long[NativeAllocator.RING_CAPACITY];
 
     public CentralStackRace() {
-        central.refill(ring1, 0, CentralStack.BATCH);
-        central.refill(ring2, 0, CentralStack.BATCH);
+        ENGINE.refill(allocator, sizeClass, ring1, 0, NativeAllocator.BATCH);
+        ENGINE.refill(allocator, sizeClass, ring2, 0, NativeAllocator.BATCH);
     }
 
     @Actor
     public void actor1() {
-        central.spill(ring1, 0, CentralStack.BATCH);
-        central.refill(ring1, CentralStack.BATCH, CentralStack.BATCH);
+        ENGINE.spill(allocator, sizeClass, ring1, 0, NativeAllocator.BATCH);
+        ENGINE.refill(allocator, sizeClass, ring1, NativeAllocator.BATCH, NativeAllocator.BATCH);
     }
 
     @Actor
     public void actor2() {
-        central.spill(ring2, 0, CentralStack.BATCH);
-        central.refill(ring2, CentralStack.BATCH, CentralStack.BATCH);
+        ENGINE.spill(allocator, sizeClass, ring2, 0, NativeAllocator.BATCH);
+        ENGINE.refill(allocator, sizeClass, ring2, NativeAllocator.BATCH, NativeAllocator.BATCH);
     }
 
     @Arbiter
@@ -59,13 +64,10 @@ public class CentralStackRace {
         try {
             long[] held1 = secondHalf(ring1);
             long[] held2 = secondHalf(ring2);
-            long[] stacked;
-            synchronized (central) {
-                stacked = java.util.Arrays.copyOf(central.blocks, central.count);
-            }
+            long[] stacked = ENGINE.centralBlocks(allocator, sizeClass);
             r.r1 = RaceChecks.seenTwice(held1, held2, stacked);
             MemStats stats = RaceChecks.stats(allocator);
-            int errors = RaceChecks.accountingErrors(stats, 0, 0, 2L * CentralStack.BATCH * RaceChecks.SIZE);
+            int errors = RaceChecks.accountingErrors(stats, 0, 0, 2L * NativeAllocator.BATCH * RaceChecks.SIZE);
             if (stats.classRefills(sizeClass) != 4 || stats.classSpills(sizeClass) != 2) {
                 errors++;
             }
@@ -77,14 +79,13 @@ public class CentralStackRace {
     }
 
     private static long[] secondHalf(long[] ring) {
-        return java.util.Arrays.copyOfRange(ring, CentralStack.BATCH, ring.length);
+        return java.util.Arrays.copyOfRange(ring, NativeAllocator.BATCH, ring.length);
     }
 
     private int torn(long[] held) {
         int torn = 0;
-        Heap heap = allocator.heap;
         for (long offset : held) {
-            if (heap.classAt(offset) != sizeClass || (offset - heap.chunkStart(offset)) % RaceChecks.SIZE != 0) {
+            if (!ENGINE.isBlockStart(allocator, sizeClass, offset)) {
                 torn++;
             }
         }

@@ -1,5 +1,7 @@
-package io.segpool.allocator;
+package io.segpool.jcstress;
 
+import io.segpool.allocator.AllocatorConfig;
+import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
 
 import java.util.Arrays;

@@ -1,5 +1,6 @@
-package io.segpool.allocator;
+package io.segpool.jcstress;
 
+import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;

@@ -1,4 +1,4 @@
-package io.segpool.integration;
+package io.segpool.chronicle;
 
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.PointerBytesStore;

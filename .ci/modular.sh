@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# CI: segpool on the module path. Builds examples/modular-app (module `app`, which requires only
+# io.segpool.allocator and io.segpool.pools) with javac --module-path against the stats, allocator
+# and pools jars, and runs it
+#   1. with java --module-path ... --enable-native-access=io.segpool.allocator -m app/... (no
+#      --add-modules: jdk.jfr and java.management must come from the modules' own `requires`),
+#      under a JFR recording that must hold io.segpool.Refill events from the named module;
+#   2. the same with --limit-modules app (the runtime holds only what app's requires reach);
+#   3. from a jlink image made with --add-modules app only.
+# Each run must exit 0, print "modular app OK" and write nothing to stderr (a missing
+# --enable-native-access grant would show there as a JDK warning).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+./mvnw -B -ntp -q -pl stats,allocator,pools -DskipTests package
+
+# shellcheck source=../.mvn/select-jdk.sh
+. .mvn/select-jdk.sh
+segpool_select_jdk
+jdk="$JAVA_HOME/bin"
+
+app=examples/modular-app
+out="$app/target"
+rm -rf "$out"
+mkdir -p "$out/mods" "$out/classes"
+cp stats/target/segpool-stats-*.jar allocator/target/segpool-allocator-*.jar pools/target/segpool-pools-*.jar "$out/mods/"
+for jar in "$out"/mods/*.jar; do
+  # A jar without module-info.class would be an automatic module, which jlink refuses.
+  if "$jdk/jar" --describe-module --file "$jar" | grep -qi automatic; then
+    echo "FAIL: $jar has no module-info.class" >&2; exit 1
+  fi
+done
+
+"$jdk/javac" -Xlint:all -Werror --module-path "$out/mods" -d "$out/classes" $(find "$app/src/app" -name '*.java')
+"$jdk/jar" --create --file "$out/mods/app.jar" -C "$out/classes" .
+
+main=app/io.segpool.example.modular.Main
+run() { # run NAME JAVA ARGS...: the app must exit 0, say OK and print nothing on stderr
+  local name="$1" java="$2"; shift 2
+  if ! "$java" "$@" >"$out/$name.out" 2>"$out/$name.err"; then
+    echo "FAIL: $name exited non-zero" >&2; cat "$out/$name.out" "$out/$name.err" >&2; exit 1
+  fi
+  if [ -s "$out/$name.err" ] || ! grep -q '^modular app OK$' "$out/$name.out"; then
+    echo "FAIL: $name: output not clean" >&2; cat "$out/$name.out" "$out/$name.err" >&2; exit 1
+  fi
+  echo "$name: $(grep "^allocator:" "$out/$name.out")"
+}
+
+run module-path "$jdk/java" --module-path "$out/mods" --enable-native-access=io.segpool.allocator \
+  -XX:StartFlightRecording=filename="$out/app.jfr" -m "$main"
+refills=$("$jdk/jfr" summary "$out/app.jfr" | awk '$1 == "io.segpool.Refill" { print $2 }')
+if [ "${refills:-0}" -eq 0 ]; then
+  echo "FAIL: no io.segpool.Refill event in the recording" >&2; exit 1
+fi
+echo "module-path: $refills io.segpool.Refill events recorded"
+
+run limit-modules "$jdk/java" --module-path "$out/mods" --limit-modules app \
+  --enable-native-access=io.segpool.allocator -m "$main"
+
+"$jdk/jlink" --module-path "$out/mods" --add-modules app --output "$out/image" --strip-debug --no-header-files --no-man-pages
+"$out/image/bin/java" --list-modules >"$out/image-modules.txt"
+for needed in app io.segpool.allocator io.segpool.pools io.segpool.stats jdk.jfr java.management; do
+  grep -q "^$needed@\?" "$out/image-modules.txt" || { echo "FAIL: $needed missing from the image" >&2; exit 1; }
+done
+run jlink-image "$out/image/bin/java" --enable-native-access=io.segpool.allocator -m "$main"
+echo "jlink image: $(tr '\n' ' ' <"$out/image-modules.txt")"
+echo "OK: modular app on the module path, with --limit-modules, and jlinked"
