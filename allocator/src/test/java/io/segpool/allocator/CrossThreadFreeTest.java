@@ -1,10 +1,10 @@
 package io.segpool.allocator;
 
 import io.segpool.stats.MemStats;
+import io.segpool.testsupport.SpscLongQueue;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,49 +65,6 @@ class CrossThreadFreeTest {
             assertEquals(0, stats.inuse());
             assertEquals(BLOCKS, stats.mallocs());
             TestSupport.assertConserved(stats);
-        }
-    }
-
-    /**
-     * A bounded single-producer single-consumer queue of longs. When full or empty it spins, then
-     * yields its core (no sleeps): on a 2-core machine a pure spinner can starve its peer.
-     */
-    static final class SpscLongQueue {
-        private final AtomicLongArray slots;
-        private final int mask;
-        private final java.util.concurrent.atomic.AtomicLong head = new java.util.concurrent.atomic.AtomicLong();
-        private final java.util.concurrent.atomic.AtomicLong tail = new java.util.concurrent.atomic.AtomicLong();
-
-        SpscLongQueue(int capacity) {
-            slots = new AtomicLongArray(capacity);
-            mask = capacity - 1;
-        }
-
-        void put(long value) {
-            long t = tail.get();
-            for (int spins = 0; t - head.get() == slots.length(); spins++) {
-                backOff(spins);
-            }
-            slots.setPlain((int) t & mask, value);
-            tail.lazySet(t + 1);
-        }
-
-        long take() {
-            long h = head.get();
-            for (int spins = 0; tail.get() == h; spins++) {
-                backOff(spins);
-            }
-            long value = slots.getPlain((int) h & mask);
-            head.lazySet(h + 1);
-            return value;
-        }
-
-        private static void backOff(int spins) {
-            if (spins < 100) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
         }
     }
 }

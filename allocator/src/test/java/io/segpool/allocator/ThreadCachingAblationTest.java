@@ -1,6 +1,7 @@
 package io.segpool.allocator;
 
 import io.segpool.stats.MemStats;
+import io.segpool.testsupport.SpscLongQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -49,7 +50,7 @@ class ThreadCachingAblationTest {
 
     private static long crossThreadSys(ThreadCaching caching, int blocks) throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withThreadCaching(caching))) {
-            CrossThreadFreeTest.SpscLongQueue queue = new CrossThreadFreeTest.SpscLongQueue(1024);
+            SpscLongQueue queue = new SpscLongQueue(1024);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             MemStats stats = new MemStats();
             long[] sysBeforeExit = new long[1];

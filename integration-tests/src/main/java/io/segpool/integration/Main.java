@@ -1,80 +1,266 @@
 package io.segpool.integration;
 
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.integration.examples.Example;
 import io.segpool.pools.DeferPool;
 import io.segpool.pools.SegpoolStats;
 import io.segpool.pools.StackPool;
 import io.segpool.stats.MemStats;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
+import java.io.PrintWriter;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 
 /**
- * The {@code ./segpool} commands: each runs one workload with a progress bar and a live MemStats
- * line, then prints the figures. Exit codes: 0 done, 1 a workload check failed, 2 bad usage.
+ * The {@code ./segpool} commands (picocli): each runs one workload with a progress bar and a live
+ * MemStats line, then prints the figures. Exit codes: 0 done, 1 a workload check failed, 2 bad usage
+ * (one line on standard error: the option, the value and the range it must be in).
  */
-public final class Main {
+@Command(name = "segpool", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        synopsisSubcommandLabel = "COMMAND",
+        description = "Runs one of segpool's workloads with live MemStats, then prints the figures.",
+        subcommands = {Main.Demo.class, Main.StackMem.class, Main.VThreads.class, Main.SoakCommand.class,
+                Main.ExampleCommand.class, HelpCommand.class},
+        footer = {"", "Each command takes --help. Exit codes: 0 done, 1 a workload check failed, 2 bad usage."})
+public final class Main implements Callable<Integer> {
 
     private static final PrintStream OUT = System.out;
+
+    @Spec
+    private CommandSpec spec;
 
     private Main() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    static int run(String[] args) throws Exception {
-        if (args.length == 0 || isHelp(args[0])) {
-            OUT.print(USAGE);
-            return args.length == 0 ? 2 : 0;
+    /** Runs a command line as {@code ./segpool} does and returns its exit code. */
+    static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The command line, with bad usage reported in one line; tests set its out and err writers. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler(Main::badUsage);
+        return cli;
+    }
+
+    /** No command: the usage, on standard error, and exit 2 (as before). */
+    @Override
+    public Integer call() {
+        CommandLine cli = spec.commandLine();
+        cli.getErr().println("segpool: no command given");
+        cli.usage(cli.getErr());
+        return cli.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    private static int badUsage(ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        CommandSpec command = cli.getCommandSpec();
+        String message = e.getMessage().replaceFirst("^Error: ", "");
+        if (e instanceof UnmatchedArgumentException unmatched && command.parent() == null
+                && !unmatched.getUnmatched().isEmpty() && !unmatched.getUnmatched().getFirst().startsWith("-")) {
+            message = "unknown command '" + unmatched.getUnmatched().getFirst() + "'; commands: "
+                    + String.join(", ", command.subcommands().keySet());
         }
-        String command = args[0];
-        Map<String, String> defaults = switch (command) {
-            case "demo" -> options("seconds", "10", "ring", "1024");
-            case "stackmem" -> options("batches", "512", "threads", "32", "frames", "128", "frame-bytes", "1024");
-            case "vthreads" -> options("threads", "1000000");
-            case "soak" -> options("seconds", "10", "threads", "2", "seed", "1", "operations", "0");
-            default -> null;
-        };
-        if (defaults == null) {
-            System.err.println("segpool: unknown command '" + command + "'");
-            System.err.print(USAGE);
-            return 2;
+        cli.getErr().println(command.qualifiedName() + ": " + message.replaceAll("\\R", "; ")
+                + " (try '" + command.qualifiedName() + " --help')");
+        cli.getErr().flush();
+        return command.exitCodeOnInvalidInput();
+    }
+
+    /** Refuses an out-of-range value as bad usage: exit 2 and a one-line message, no stack trace. */
+    private static void require(CommandSpec spec, boolean ok, String option, Object value, String range) {
+        if (!ok) {
+            throw new ParameterException(spec.commandLine(), option + " " + value + ": must be " + range);
         }
-        Map<String, String> options;
-        try {
-            options = parse(command, args, defaults);
-        } catch (IllegalArgumentException e) {
-            System.err.println("segpool " + command + ": " + e.getMessage());
-            System.err.println("try ./segpool " + command + " --help");
-            return 2;
+    }
+
+    // ---- commands ------------------------------------------------------------------------------
+
+    @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+            description = {"Runs the trading pipeline: a producer allocates order blocks, encodes them through a"
+                    + " Chronicle view and publishes their addresses on an LMAX Disruptor; a consumer checks and"
+                    + " frees them. Prints throughput and publish-to-free latency (corrected for coordinated"
+                    + " omission)."})
+    static final class Demo implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--seconds", paramLabel = "N", defaultValue = "10",
+                description = "how long to run: seconds, a decimal above 0 and at most 86400 (default ${DEFAULT-VALUE})")
+        double seconds;
+
+        @Option(names = "--ring", paramLabel = "N", defaultValue = "1024",
+                description = "Disruptor ring slots: a power of two from 2 to 1048576 (default ${DEFAULT-VALUE})")
+        int ring;
+
+        @Override
+        public Integer call() throws Exception {
+            require(spec, seconds > 0 && seconds <= 86_400, "--seconds", seconds(seconds), "above 0 and at most 86400");
+            require(spec, ring >= 2 && ring <= 1 << 20 && Integer.bitCount(ring) == 1, "--ring", ring,
+                    "a power of two from 2 to 1048576");
+            return withAllocatorAndPools((allocator, stacks, defers, stats) -> demo(allocator, stats, seconds, ring));
         }
-        if (options == null) {
-            OUT.print(help(command, defaults));
+    }
+
+    @Command(name = "stackmem", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+            description = "Runs TestStackMem's shape: batches of new platform threads, each growing a segmented"
+                    + " stack frame by frame; StackSys must stay bounded.")
+    static final class StackMem implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--batches", paramLabel = "N", defaultValue = "512",
+                description = "batches of threads, one after another: at least 1 (default ${DEFAULT-VALUE})")
+        int batches;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "32",
+                description = "platform threads per batch: 1 to 10000 (default ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--frames", paramLabel = "N", defaultValue = "128",
+                description = "nested frames each thread pushes: 1 to 4096 (default ${DEFAULT-VALUE})")
+        int frames;
+
+        @Option(names = "--frame-bytes", paramLabel = "N", defaultValue = "1024",
+                description = "bytes allocated in each frame: 1 to 1048576 (default ${DEFAULT-VALUE})")
+        int frameBytes;
+
+        @Override
+        public Integer call() throws Exception {
+            require(spec, batches >= 1, "--batches", batches, "at least 1");
+            require(spec, threads >= 1 && threads <= 10_000, "--threads", threads, "from 1 to 10000");
+            require(spec, frames >= 1 && frames <= 4096, "--frames", frames, "from 1 to 4096");
+            require(spec, frameBytes >= 1 && frameBytes <= 1 << 20, "--frame-bytes", frameBytes, "from 1 to 1048576");
+            ThreadChurn.Config config = new ThreadChurn.Config(batches, threads, frames, frameBytes);
+            return withAllocatorAndPools((allocator, stacks, defers, stats) -> stackmem(stacks, stats, config));
+        }
+    }
+
+    @Command(name = "vthreads", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Runs many virtual threads, each with one 8-byte defer and one stack frame.")
+    static final class VThreads implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "1000000",
+                description = "virtual threads: at least 1 (default ${DEFAULT-VALUE})")
+        int threads;
+
+        @Override
+        public Integer call() throws Exception {
+            require(spec, threads >= 1, "--threads", threads, "at least 1");
+            return withAllocatorAndPools((allocator, stacks, defers, stats) -> vthreads(stacks, defers, stats, threads));
+        }
+    }
+
+    @Command(name = "soak", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+            description = "Runs threads doing random allocate/free/frames/defers with ownership stamps checked on"
+                    + " free, for a time or a number of operations.")
+    static final class SoakCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        /** A soak runs for a time or for a count, not both. */
+        static final class Length {
+            @Option(names = "--seconds", paramLabel = "N", required = true,
+                    description = "run this long: seconds, a decimal above 0 and at most 86400 (default 10)")
+            double seconds;
+
+            @Option(names = "--operations", paramLabel = "N", required = true,
+                    description = "run exactly this many operations in all, split over the threads: at least 1")
+            long operations;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "0..1")
+        Length length;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "2",
+                description = "worker threads: 1 to 256 (default ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+                description = "random seed: any 64-bit integer, 0 and negatives included; worker t uses seed + t"
+                        + " (default ${DEFAULT-VALUE})")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            boolean byCount = spec.commandLine().getParseResult().hasMatchedOption("--operations");
+            double seconds = length == null ? 10 : length.seconds;
+            long operations = length == null ? 0 : length.operations;
+            if (byCount) {
+                require(spec, operations >= 1, "--operations", operations, "at least 1");
+            } else {
+                require(spec, seconds > 0 && seconds <= 86_400, "--seconds", seconds(seconds), "above 0 and at most 86400");
+            }
+            require(spec, threads >= 1 && threads <= 256, "--threads", threads, "from 1 to 256");
+            Soak.Config config = new Soak.Config(threads, byCount ? 0 : seconds, operations, seed);
+            return withAllocatorAndPools((allocator, stacks, defers, stats) -> soak(allocator, stacks, defers, stats,
+                    config));
+        }
+    }
+
+    @Command(name = "example", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "A short tour of the allocator API: allocate on one thread, free on another, trim,"
+                    + " with MemStats after each step.")
+    static final class ExampleCommand implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            Example.run(OUT);
             return 0;
         }
+    }
+
+    /** The project version, from the resource Maven filters at build time. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties properties = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    properties.load(in);
+                }
+            }
+            return new String[] {"segpool " + properties.getProperty("version", "(version unknown)"),
+                    "Java " + Runtime.version() + ", " + System.getProperty("java.vm.name")};
+        }
+    }
+
+    // ---- workloads -----------------------------------------------------------------------------
+
+    private interface Workload {
+        int run(NativeAllocator allocator, StackPool stacks, DeferPool defers, SegpoolStats stats) throws Exception;
+    }
+
+    private static int withAllocatorAndPools(Workload workload) throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create(); StackPool stacks = StackPool.create();
              DeferPool defers = DeferPool.create()) {
-            SegpoolStats stats = new SegpoolStats(allocator, stacks, defers);
-            return switch (command) {
-                case "demo" -> demo(allocator, stats, number(options, "seconds"), (int) number(options, "ring"));
-                case "stackmem" -> stackmem(stacks, stats, new ThreadChurn.Config((int) number(options, "batches"),
-                        (int) number(options, "threads"), (int) number(options, "frames"),
-                        (int) number(options, "frame-bytes")));
-                case "vthreads" -> vthreads(stacks, defers, stats, (int) number(options, "threads"));
-                default -> soak(allocator, stacks, defers, stats, new Soak.Config((int) number(options, "threads"),
-                        number(options, "operations") > 0 ? 0 : number(options, "seconds"),
-                        (long) number(options, "operations"), (long) number(options, "seed")));
-            };
+            return workload.run(allocator, stacks, defers, new SegpoolStats(allocator, stacks, defers));
         }
     }
 
     private static int demo(NativeAllocator allocator, SegpoolStats stats, double seconds, int ring) throws Exception {
-        OUT.printf("trading pipeline: producer -> Disruptor (%d slots) -> consumer, %.0f s, orders of 64-256 B%n",
-                ring, seconds);
+        OUT.printf("trading pipeline: producer -> Disruptor (%d slots) -> consumer, %s s, orders of 64-256 B%n",
+                ring, seconds(seconds));
         long start = System.nanoTime();
         TradingPipeline.Result result;
         try (Progress progress = new Progress(stats, () -> (System.nanoTime() - start) / (seconds * 1e9))) {
@@ -84,8 +270,14 @@ public final class Main {
         OUT.printf(Locale.ROOT, "orders %,d in %.2f s: %,.0f orders/s; lost %d, corrupt %d, out of order %d%n",
                 result.orders(), result.seconds(), result.ordersPerSecond(), result.lost(), result.corrupt(),
                 result.outOfOrder());
-        OUT.printf(Locale.ROOT, "latency publish->free: p50 %s  p99 %s  p99.9 %s  max %s%n", micros(result.p50()),
-                micros(result.p99()), micros(result.p999()), micros(result.max()));
+        TradingPipeline.Latency latency = result.latency();
+        TradingPipeline.Latency raw = result.uncorrected();
+        // Coordinated-omission correction at the closed-loop producer's mean interval: see TradingPipeline.run.
+        OUT.printf(Locale.ROOT, "latency publish->free, CO-corrected at %,d ns: p50 %s  p99 %s  p99.9 %s  max %s%n",
+                result.expectedIntervalNanos(), micros(latency.p50()), micros(latency.p99()), micros(latency.p999()),
+                micros(latency.max()));
+        OUT.printf(Locale.ROOT, "latency publish->free, as recorded: p50 %s  p99 %s  p99.9 %s  max %s%n",
+                micros(raw.p50()), micros(raw.p99()), micros(raw.p999()), micros(raw.max()));
         OUT.printf(Locale.ROOT, "Sys after warm-up %,d B, peak %,d B, end %,d B; GCs during the run: %d%n",
                 result.sysAfterWarmup(), result.sysPeak(), result.sysEnd(), result.gcDuringRun());
         return result.lost() == 0 && result.corrupt() == 0 && result.outOfOrder() == 0 ? 0 : 1;
@@ -130,7 +322,7 @@ public final class Main {
                             Soak.Config config) throws Exception {
         OUT.printf(Locale.ROOT, "soak: %d threads, %s, seed %d%n", config.threads(), config.operations() > 0
                 ? String.format(Locale.ROOT, "%,d operations", config.operations())
-                : String.format(Locale.ROOT, "%.0f s", config.seconds()), config.seed());
+                : seconds(config.seconds()) + " s", config.seed());
         long start = System.nanoTime();
         long[] done = new long[1];
         Soak.Result result;
@@ -156,80 +348,8 @@ public final class Main {
         return String.format(Locale.ROOT, "%.1f µs", nanos / 1000.0);
     }
 
-    // ---- options ------------------------------------------------------------------------------
-
-    private static Map<String, String> options(String... pairs) {
-        Map<String, String> map = new LinkedHashMap<>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            map.put(pairs[i], pairs[i + 1]);
-        }
-        return map;
+    /** Seconds as given: 10 as "10", 0.5 as "0.5". */
+    private static String seconds(double seconds) {
+        return seconds == Math.rint(seconds) ? String.valueOf((long) seconds) : String.valueOf(seconds);
     }
-
-    /** The options with defaults filled in, or null when help was asked for. */
-    private static Map<String, String> parse(String command, String[] args, Map<String, String> defaults) {
-        Map<String, String> options = new LinkedHashMap<>(defaults);
-        for (int i = 1; i < args.length; i++) {
-            if (isHelp(args[i])) {
-                return null;
-            }
-            String arg = args[i];
-            String name = arg.startsWith("--") ? arg.substring(2) : null;
-            if (name == null || !defaults.containsKey(name)) {
-                throw new IllegalArgumentException("unknown option '" + arg + "'; options: --"
-                        + String.join(", --", defaults.keySet()));
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("option --" + name + " needs a value");
-            }
-            String value = args[++i];
-            try {
-                if (Double.parseDouble(value) <= 0 && !(name.equals("operations") && value.equals("0"))) {
-                    throw new NumberFormatException();
-                }
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + name + " " + value + " is not a positive number");
-            }
-            options.put(name, value);
-        }
-        return options;
-    }
-
-    private static double number(Map<String, String> options, String name) {
-        return Double.parseDouble(options.get(name));
-    }
-
-    private static boolean isHelp(String arg) {
-        return arg.equals("--help") || arg.equals("-h") || arg.equals("help");
-    }
-
-    private static String help(String command, Map<String, String> defaults) {
-        StringBuilder text = new StringBuilder("usage: ./segpool " + command);
-        defaults.forEach((name, value) -> text.append(" [--").append(name).append(" N]"));
-        text.append("\n\n").append(DESCRIPTIONS.get(command)).append("\n\ndefaults:");
-        defaults.forEach((name, value) -> text.append(" --").append(name).append(' ').append(value));
-        return text.append('\n').toString();
-    }
-
-    private static final Map<String, String> DESCRIPTIONS = Map.of(
-            "demo", "Runs the trading pipeline: a producer allocates order blocks, encodes them through a Chronicle"
-                    + " view and\npublishes their addresses on an LMAX Disruptor; a consumer checks and frees them.",
-            "stackmem", "Runs seed 002's TestStackMem shape: batches of new platform threads, each growing a"
-                    + " segmented stack.",
-            "vthreads", "Runs many virtual threads, each with a defer and a stack frame (seed 000's scenario).",
-            "soak", "Runs threads doing random allocate/free/frames/defers with ownership stamps checked on free.");
-
-    private static final String USAGE = """
-            usage: ./segpool COMMAND [OPTIONS]
-
-            commands:
-              demo       the trading pipeline for ~10 s, with live MemStats (the main job)
-              stackmem   seed 002's TestStackMem shape: threads come and go, StackSys must stay bounded
-              vthreads   a million virtual threads with a defer and a stack frame each
-              soak       random allocate/free/frames/defers on N threads, ownership checked
-              example    a short tour of the allocator API
-              help       this text
-
-            each command takes --help.
-            """;
 }

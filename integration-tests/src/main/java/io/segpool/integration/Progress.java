@@ -3,41 +3,87 @@ package io.segpool.integration;
 import io.segpool.pools.SegpoolStats;
 import io.segpool.stats.MemStats;
 
+import java.io.Console;
+import java.io.PrintStream;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 
 /**
- * A progress bar with a live one-line MemStats, redrawn five times a second on its own daemon
- * thread until closed. It reads MemStats concurrently with the workload, as a monitoring agent would.
+ * A progress bar with a live one-line MemStats, on its own daemon thread until closed. It reads
+ * MemStats concurrently with the workload, as a monitoring agent would.
+ *
+ * <p>On a terminal the line is redrawn in place five times a second (a carriage return, no new
+ * line). When standard output is not a terminal (a pipe, a file, a CI log) nothing is redrawn: one
+ * full line is printed every {@link #LINE_INTERVAL_SECONDS} seconds, and the last one at close.
  */
 final class Progress implements AutoCloseable {
 
+    static final long LINE_INTERVAL_SECONDS = 5;
     private static final int WIDTH = 24;
+    private static final long REDRAW_MILLIS = 200;
 
     private final SegpoolStats stats;
     private final DoubleSupplier fraction;
+    private final PrintStream out;
+    private final boolean terminal;
+    private final long lineIntervalNanos;
+    private final LongSupplier clock;
+    private final MemStats snapshot = new MemStats();
     private final Thread painter;
+    private long nextLine;
     private volatile boolean done;
 
+    /** On standard output, redrawn in place only when it is a terminal. */
     Progress(SegpoolStats stats, DoubleSupplier fraction) {
+        this(stats, fraction, System.out, isTerminal(System.console()), TimeUnit.SECONDS.toNanos(LINE_INTERVAL_SECONDS),
+                System::nanoTime);
+    }
+
+    /**
+     * @param terminal          redraw in place; else a line every {@code lineIntervalNanos} of {@code clock}
+     * @param clock             nanoseconds, for the line interval (tests drive it by hand)
+     */
+    Progress(SegpoolStats stats, DoubleSupplier fraction, PrintStream out, boolean terminal, long lineIntervalNanos,
+             LongSupplier clock) {
         this.stats = stats;
         this.fraction = fraction;
+        this.out = out;
+        this.terminal = terminal;
+        this.lineIntervalNanos = lineIntervalNanos;
+        this.clock = clock;
+        this.nextLine = clock.getAsLong() + lineIntervalNanos;
         this.painter = Thread.ofPlatform().daemon().name("segpool-progress").start(this::paintUntilDone);
     }
 
+    /** Java 22+: a console exists for a redirected stream too, so ask whether it is a terminal. */
+    static boolean isTerminal(Console console) {
+        return console != null && console.isTerminal();
+    }
+
     private void paintUntilDone() {
-        MemStats snapshot = new MemStats();
         while (!done) {
-            paint(snapshot);
+            tick();
             try {
-                Thread.sleep(200); // the redraw rate, not a wait for the workload
+                Thread.sleep(REDRAW_MILLIS); // the redraw rate, not a wait for the workload
             } catch (InterruptedException e) {
                 return;
             }
         }
     }
 
-    private void paint(MemStats snapshot) {
+    /** One step of the painter: a redraw on a terminal, else a line when the interval has passed. */
+    synchronized void tick() {
+        if (terminal) {
+            paint();
+        } else if (clock.getAsLong() - nextLine >= 0) {
+            paint();
+            nextLine = clock.getAsLong() + lineIntervalNanos;
+        }
+    }
+
+    private void paint() {
         try {
             stats.readMemStats(snapshot);
         } catch (IllegalStateException closed) {
@@ -45,10 +91,15 @@ final class Progress implements AutoCloseable {
         }
         double f = Math.clamp(fraction.getAsDouble(), 0, 1);
         int filled = (int) (f * WIDTH);
-        System.out.printf(Locale.ROOT, "\r[%s%s] %3.0f%%  Sys %s  Inuse %s  StackSys %s  StackInuse %s  GCs %d   ",
+        String line = String.format(Locale.ROOT, "[%s%s] %3.0f%%  Sys %s  Inuse %s  StackSys %s  StackInuse %s  GCs %d",
                 "#".repeat(filled), ".".repeat(WIDTH - filled), f * 100, size(snapshot.sys()), size(snapshot.inuse()),
                 size(snapshot.stackSys()), size(snapshot.stackInuse()), GcCounter.collections());
-        System.out.flush();
+        if (terminal) {
+            out.print("\r" + line + "   ");
+        } else {
+            out.println(line);
+        }
+        out.flush();
     }
 
     private static String size(long bytes) {
@@ -58,6 +109,7 @@ final class Progress implements AutoCloseable {
         return bytes < 10L << 20 ? (bytes >> 10) + " KiB" : (bytes >> 20) + " MiB";
     }
 
+    /** Stops the painter and prints the final state: the redrawn line kept, or one last line. */
     @Override
     public void close() {
         done = true;
@@ -67,7 +119,11 @@ final class Progress implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        paint(new MemStats());
-        System.out.println();
+        synchronized (this) {
+            paint();
+            if (terminal) {
+                out.println();
+            }
+        }
     }
 }

@@ -21,16 +21,25 @@ class TradingPipelineTest {
                     done -> { });
             System.out.printf("pipeline: %,d orders in %.2f s (%,.0f/s), lost %d, corrupt %d, out of order %d;"
                             + " Sys after warm-up %,d, peak %,d, end %,d; GCs during run %d;"
-                            + " latency ns p50 %,d p99 %,d p99.9 %,d max %,d%n",
+                            + " latency ns (corrected at %,d ns) p50 %,d p99 %,d p99.9 %,d max %,d,"
+                            + " as recorded p50 %,d p99 %,d p99.9 %,d%n",
                     result.orders(), result.seconds(), result.ordersPerSecond(), result.lost(), result.corrupt(),
                     result.outOfOrder(), result.sysAfterWarmup(), result.sysPeak(), result.sysEnd(),
-                    result.gcDuringRun(), result.p50(), result.p99(), result.p999(), result.max());
+                    result.gcDuringRun(), result.expectedIntervalNanos(), result.latency().p50(),
+                    result.latency().p99(), result.latency().p999(), result.latency().max(),
+                    result.uncorrected().p50(), result.uncorrected().p99(), result.uncorrected().p999());
             assertEquals(ORDERS, result.orders());
             assertEquals(0, result.lost(), "lost orders");
             assertEquals(0, result.corrupt(), "orders whose checksum failed");
             assertEquals(0, result.outOfOrder(), "orders out of sequence");
             assertEquals(0, result.inuseEnd(), "every block was freed");
             assertEquals(0, result.gcDuringRun(), "garbage collections during the measured run");
+            // Coordinated-omission correction: one recorded value per measured order, and the corrected
+            // histogram only adds values, each below the value it was derived from, at the stated interval.
+            assertEquals(ORDERS, result.uncorrected().count(), "one latency value per measured order");
+            assertEquals(Math.round(result.seconds() * 1e9 / ORDERS), result.expectedIntervalNanos());
+            assertTrue(result.latency().count() >= result.uncorrected().count(), "the correction removes no value");
+            assertEquals(result.uncorrected().max(), result.latency().max(), "and adds none above the largest");
             // Flat: after warm-up the run may map at most one more chunk for each of the size classes
             // that orders use (64..256 B: 16 classes of 192 KiB chunks or smaller), never in proportion to the count.
             long slack = 16L * 192 * 1024;

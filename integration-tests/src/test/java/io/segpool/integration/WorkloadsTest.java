@@ -82,13 +82,4 @@ class WorkloadsTest {
             assertEquals(0, result.stackInuseAfter());
         }
     }
-
-    @Test
-    void theCommandsRefuseUnknownOptionsWithExitCodeTwo() throws Exception {
-        assertEquals(2, Main.run(new String[] {"nosuch"}));
-        assertEquals(2, Main.run(new String[] {"demo", "--bogus", "1"}));
-        assertEquals(2, Main.run(new String[] {"soak", "--seconds", "-1"}));
-        assertEquals(2, Main.run(new String[] {"vthreads", "--threads"}));
-        assertEquals(0, Main.run(new String[] {"stackmem", "--help"}));
-    }
 }

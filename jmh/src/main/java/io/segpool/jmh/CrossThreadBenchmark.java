@@ -3,6 +3,8 @@ package io.segpool.jmh;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.testsupport.SpscLongQueue;
+import org.jctools.queues.SpscArrayQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,6 +18,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.Control;
 
 import java.lang.foreign.FunctionDescriptor;
@@ -27,7 +30,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The trading pipeline's pattern, seed 001's: one thread allocates a block, writes it and hands it
- * to another through a single-producer single-consumer queue; that thread reads it and frees it.
+ * to another through a single-producer single-consumer queue (addresses through the tests' padded
+ * {@link SpscLongQueue}, Netty's buffer objects through JCTools' {@link SpscArrayQueue}); that
+ * thread reads it and frees it.
  * Each group is one producer and one consumer; a group's score is ns per transfer (both methods
  * report about the same, as each waits for the other). {@code bare} passes a number with no
  * allocator at all: the hand-off's own cost, the baseline the others add to.
@@ -51,23 +56,25 @@ public class CrossThreadBenchmark {
     private static final MethodHandle FREE = LINKER.downcallHandle(LINKER.defaultLookup().find("free").orElseThrow(),
             FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), Linker.Option.critical(false));
 
-    /** Markers riding with an address, so the tear-down knows how to free what the queue still holds. */
-    static final Object SEGPOOL = "segpool";
-    static final Object MALLOC_OWNED = "malloc";
-
     /** One hand-off per group, with the allocators both of its threads use. */
     @State(Scope.Group)
     public static class Pipe {
         @Param({"64", "8192"})
         long size;
 
-        final SpscQueue queue = new SpscQueue(1024);
+        /** Addresses (or, for {@code bare}, counter values) from producer to consumer. */
+        final SpscLongQueue queue = new SpscLongQueue(1024);
+        /** Netty's buffers are objects: they pass through JCTools' queue of the same capacity. */
+        final SpscArrayQueue<ByteBuf> buffers = new SpscArrayQueue<>(1024);
         NativeAllocator segpool;
         PooledByteBufAllocator netty;
         long counter;
+        /** Which group this is, so the tear-down knows how to free what the queue still holds. */
+        String group;
 
         @Setup(Level.Trial)
-        public void open() {
+        public void open(BenchmarkParams params) {
+            group = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
             segpool = NativeAllocator.create();
             netty = new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
                     PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
@@ -75,24 +82,24 @@ public class CrossThreadBenchmark {
                     PooledByteBufAllocator.defaultNormalCacheSize(), true);
         }
 
-        /** Frees what is left in the queue when the measurement stopped, then closes. */
+        /** Frees what is left in the queues when the measurement stopped, then closes. */
         @TearDown(Level.Trial)
         public void close() throws Throwable {
-            for (long value; (value = queue.poll()) != 0; ) {
-                Object owner = queue.polledObject();
-                if (owner instanceof ByteBuf buffer) {
-                    buffer.release();
-                } else if (owner == SEGPOOL) {
-                    segpool.freeAddress(value, size);
-                } else if (owner == MALLOC_OWNED) {
-                    FREE.invokeExact(value);
+            for (long address; (address = queue.poll()) != 0; ) {
+                switch (group) {
+                    case "segpool" -> segpool.freeAddress(address, size);
+                    case "malloc" -> FREE.invokeExact(address);
+                    default -> { } // bare: counter values, nothing to free
                 }
+            }
+            for (ByteBuf buffer; (buffer = buffers.poll()) != null; ) {
+                buffer.release();
             }
             segpool.close();
         }
 
-        void put(long value, Object object, Control control) {
-            while (!queue.offer(value, object)) {
+        void put(long value, Control control) {
+            while (!queue.offer(value)) {
                 if (control.stopMeasurement) {
                     return; // left to the tear-down
                 }
@@ -110,11 +117,31 @@ public class CrossThreadBenchmark {
             }
             return value;
         }
+
+        void putBuffer(ByteBuf buffer, Control control) {
+            while (!buffers.offer(buffer)) {
+                if (control.stopMeasurement) {
+                    return; // left to the tear-down
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        ByteBuf takeBuffer(Control control) {
+            ByteBuf buffer;
+            while ((buffer = buffers.poll()) == null) {
+                if (control.stopMeasurement) {
+                    return null;
+                }
+                Thread.onSpinWait();
+            }
+            return buffer;
+        }
     }
 
     @Benchmark @Group("bare") @GroupThreads(1)
     public void bareProduce(Pipe pipe, Control control) {
-        pipe.put(++pipe.counter, null, control);
+        pipe.put(++pipe.counter, control);
     }
 
     @Benchmark @Group("bare") @GroupThreads(1)
@@ -126,7 +153,7 @@ public class CrossThreadBenchmark {
     public void segpoolProduce(Pipe pipe, Control control) {
         long address = pipe.segpool.allocateAddress(pipe.size);
         pipe.segpool.segment(address, pipe.size).set(ValueLayout.JAVA_LONG, 0, address);
-        pipe.put(address, SEGPOOL, control);
+        pipe.put(address, control);
     }
 
     @Benchmark @Group("segpool") @GroupThreads(1)
@@ -144,7 +171,7 @@ public class CrossThreadBenchmark {
     public void mallocProduce(Pipe pipe, Control control) throws Throwable {
         long address = (long) MALLOC.invokeExact(pipe.size);
         MemorySegment.ofAddress(address).reinterpret(pipe.size).set(ValueLayout.JAVA_LONG, 0, address);
-        pipe.put(address, MALLOC_OWNED, control);
+        pipe.put(address, control);
     }
 
     @Benchmark @Group("malloc") @GroupThreads(1)
@@ -162,16 +189,15 @@ public class CrossThreadBenchmark {
     public void nettyProduce(Pipe pipe, Control control) {
         ByteBuf buffer = pipe.netty.directBuffer((int) pipe.size);
         buffer.setLong(0, ++pipe.counter);
-        pipe.put(pipe.counter, buffer, control);
+        pipe.putBuffer(buffer, control);
     }
 
     @Benchmark @Group("nettyPooledTuned") @GroupThreads(1)
     public long nettyConsume(Pipe pipe, Control control) {
-        long value = pipe.take(control);
-        if (value == 0) {
+        ByteBuf buffer = pipe.takeBuffer(control);
+        if (buffer == null) {
             return 0;
         }
-        ByteBuf buffer = (ByteBuf) pipe.queue.polledObject();
         long seen = buffer.getLong(0);
         buffer.release();
         return seen;

@@ -4,6 +4,7 @@ import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.Ablations;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
+import io.segpool.testsupport.SpscLongQueue;
 
 import java.util.Locale;
 
@@ -44,21 +45,14 @@ public final class MemoryHarness {
 
     /** Passes {@code count} blocks from this thread to a consumer that frees them. */
     private static void transfer(NativeAllocator allocator, long count) throws InterruptedException {
-        SpscQueue queue = new SpscQueue(1024);
+        SpscLongQueue queue = new SpscLongQueue(1024);
         Thread consumer = Thread.ofPlatform().start(() -> {
             for (long i = 0; i < count; i++) {
-                long address;
-                while ((address = queue.poll()) == 0) {
-                    Thread.onSpinWait();
-                }
-                allocator.freeAddress(address, SIZE);
+                allocator.freeAddress(queue.take(), SIZE);
             }
         });
         for (long i = 0; i < count; i++) {
-            long address = allocator.allocateAddress(SIZE);
-            while (!queue.offer(address, null)) {
-                Thread.onSpinWait();
-            }
+            queue.put(allocator.allocateAddress(SIZE));
         }
         consumer.join();
     }

@@ -1,6 +1,14 @@
 package io.segpool.jmh.report;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +19,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Turns JMH JSON result files into {@code performance.md} (one table per benchmark class, every
+ * Turns JMH JSON result files (read with Jackson) into {@code performance.md} (one table per benchmark class, every
  * row with its thread count, size, score, error and heap bytes per operation) and one SVG chart
  * per thread count (ns/op per allocator and size, log scale) for the README.
  *
@@ -38,7 +46,12 @@ public final class Report {
         Path out = Path.of(args[0]);
         List<Row> rows = new ArrayList<>();
         for (int i = 1; i < args.length; i++) {
-            rows.addAll(read(Path.of(args[i])));
+            try {
+                rows.addAll(read(Path.of(args[i])));
+            } catch (IOException e) {
+                System.err.println("Report: " + e.getMessage());
+                System.exit(1);
+            }
         }
         Files.createDirectories(out);
         Files.writeString(out.resolve("performance.md"), markdown(rows));
@@ -53,34 +66,61 @@ public final class Report {
         System.out.println("wrote " + out.resolve("performance.md") + " and charts from " + rows.size() + " results");
     }
 
-    @SuppressWarnings("unchecked")
+    /** JMH writes one JSON array per file; anything after it is an error, as anything malformed is. */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    /**
+     * The results of one JMH JSON file ({@code -rf json}).
+     *
+     * @throws IOException when the file cannot be read, is not JSON (the message names the file, the
+     *                     line and column, and what the parser expected), or lacks a field a result needs
+     */
     static List<Row> read(Path file) throws IOException {
+        JsonNode results;
+        try (InputStream in = Files.newInputStream(file)) {
+            results = JSON.readTree(in);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new IOException(file + ": not valid JSON"
+                    + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                    + ": " + e.getOriginalMessage(), e);
+        }
+        if (results == null || !results.isArray()) {
+            throw new IOException(file + ": not a JMH result file: expected a JSON array of results");
+        }
         List<Row> rows = new ArrayList<>();
-        for (Object item : (List<Object>) Json.parse(Files.readString(file))) {
-            Map<String, Object> result = (Map<String, Object>) item;
-            String benchmark = shorten((String) result.get("benchmark"));
-            Map<String, Object> params = (Map<String, Object>) result.get("params");
-            String size = params == null ? null : (String) params.get("size");
-            int threads = ((Double) result.get("threads")).intValue();
-            Map<String, Object> primary = (Map<String, Object>) result.get("primaryMetric");
+        for (JsonNode result : results) {
+            String benchmark = shorten(field(file, result, "benchmark").asText());
+            JsonNode size = result.path("params").path("size");
+            JsonNode threads = field(file, result, "threads");
+            JsonNode primary = field(file, result, "primaryMetric");
             double bytes = Double.NaN;
-            Map<String, Object> secondary = (Map<String, Object>) result.get("secondaryMetrics");
-            if (secondary != null) {
-                for (var entry : secondary.entrySet()) {
-                    if (entry.getKey().endsWith("gc.alloc.rate.norm")) {
-                        bytes = number(((Map<String, Object>) entry.getValue()).get("score"));
-                    }
+            for (Map.Entry<String, JsonNode> entry : result.path("secondaryMetrics").properties()) {
+                if (entry.getKey().endsWith("gc.alloc.rate.norm")) {
+                    bytes = number(entry.getValue().path("score"));
                 }
             }
             String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
-            rows.add(new Row(benchmark, method, size, threads, number(primary.get("score")),
-                    number(primary.get("scoreError")), (String) primary.get("scoreUnit"), bytes));
+            rows.add(new Row(benchmark, method, size.isMissingNode() ? null : size.asText(), threads.asInt(),
+                    number(field(file, primary, "score")), number(primary.path("scoreError")),
+                    field(file, primary, "scoreUnit").asText(), bytes));
         }
         return rows;
     }
 
-    private static double number(Object value) {
-        return value instanceof Double d ? d : Double.NaN;
+    private static JsonNode field(Path file, JsonNode object, String name) throws IOException {
+        JsonNode value = object.get(name);
+        if (value == null || value.isNull()) {
+            throw new IOException(file + ": a result has no \"" + name + "\": not a JMH result file");
+        }
+        return value;
+    }
+
+    /** JMH writes NaN (an error it could not compute) as the string "NaN": that and any non-number read as NaN. */
+    private static double number(JsonNode value) {
+        return value.isNumber() ? value.doubleValue() : Double.NaN;
     }
 
     private static String shorten(String benchmark) {
