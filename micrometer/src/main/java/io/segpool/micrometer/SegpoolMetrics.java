@@ -58,6 +58,26 @@ public final class SegpoolMetrics implements MeterBinder {
     private final Tags tags;
 
     /**
+     * Metrics of {@code allocator} alone, tagged with its {@link NativeAllocator#name()}.
+     *
+     * @param allocator the allocator whose figures the meters read
+     */
+    public SegpoolMetrics(NativeAllocator allocator) {
+        this(allocator.name(), allocator, null, null, Tags.empty());
+    }
+
+    /**
+     * Metrics of {@code allocator} and its pools, tagged with its {@link NativeAllocator#name()}.
+     *
+     * @param allocator the allocator whose figures the meters read
+     * @param stacks the stack pool whose StackSys and StackInuse to publish, or null for none
+     * @param defers the defer pool whose DeferSys and DeferInuse to publish, or null for none
+     */
+    public SegpoolMetrics(NativeAllocator allocator, StackPool stacks, DeferPool defers) {
+        this(allocator.name(), allocator, stacks, defers, Tags.empty());
+    }
+
+    /**
      * Metrics of {@code allocator} alone, tagged {@code allocator=name}.
      *
      * @param name the allocator's name, the value of the {@value #ALLOCATOR_TAG} tag
@@ -91,7 +111,7 @@ public final class SegpoolMetrics implements MeterBinder {
                 main, MemStats::sys);
         bytes(registry, "segpool.memory.inuse", "bytes of blocks handed out", main, MemStats::inuse);
         bytes(registry, "segpool.memory.cached", "bytes of free blocks in thread caches", main, MemStats::cached);
-        bytes(registry, "segpool.memory.central", "bytes of free blocks on central stacks or not carved yet",
+        bytes(registry, "segpool.memory.central", "bytes of free blocks on central stacks, not carved yet, or free large blocks kept for reuse",
                 main, MemStats::central);
         bytes(registry, "segpool.memory.released", "bytes given back to the OS and still mapped",
                 main, MemStats::released);

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.pools.DeferPool;
 import io.segpool.pools.DeferScope;
@@ -86,10 +87,20 @@ class SegpoolMetricsTest {
     }
 
     @Test
+    void anUnnamedAllocatorIsTaggedWithTheNameItWasGiven() {
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            new SegpoolMetrics(allocator).bindTo(registry);
+            assertTrue(allocator.name().matches("segpool-[0-9]+"), allocator.name());
+            assertEquals(0, gauge("segpool.memory.inuse", allocator.name()));
+        }
+    }
+
+    @Test
     void aSecondAllocatorRegistersSeparately() {
-        try (NativeAllocator first = NativeAllocator.create(); NativeAllocator second = NativeAllocator.create()) {
-            new SegpoolMetrics("first", first).bindTo(registry);
-            new SegpoolMetrics("second", second).bindTo(registry);
+        try (NativeAllocator first = NativeAllocator.create(AllocatorConfig.defaults().withName("first"));
+             NativeAllocator second = NativeAllocator.create(AllocatorConfig.defaults().withName("second"))) {
+            new SegpoolMetrics(first).bindTo(registry);
+            new SegpoolMetrics(second).bindTo(registry);
             long a = first.allocateAddress(256);
             long b = second.allocateAddress(1024);
             long c = second.allocateAddress(1024);
