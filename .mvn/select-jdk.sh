@@ -1,4 +1,7 @@
-# Sourced by ./mvnw and ./segpool: puts a JDK 25+ in JAVA_HOME without touching the machine.
+# Sourced by the scripts that start a JVM themselves (./segpool, jcstress/run.sh,
+# jmh/run-standard.sh, .ci/consumer.sh): puts a JDK 25+ in JAVA_HOME without touching the machine.
+# Maven does not need it: ./mvnw runs Maven on any JDK 17+ and maven-toolchains-plugin picks the
+# JDK 25+ that compiles, tests and documents (see the parent pom.xml).
 # Order: JAVA_HOME if it is 25 or newer, else the newest JDK 25+ under /usr/lib/jvm, else fail
 # with a message that says what to install.
 

@@ -25,7 +25,7 @@ suffix="${select%\$}"
 
 ./mvnw -B -ntp -q -pl jcstress -am -DskipTests package
 
-# The JDK that ./mvnw selects (JDK 25+), by the same script.
+# A JDK 25+ to run the tests on (the build's toolchain picks one the same way).
 # shellcheck source=../.mvn/select-jdk.sh
 . .mvn/select-jdk.sh
 segpool_select_jdk
