@@ -1,7 +1,5 @@
-# Sourced by the scripts that start a JVM themselves (./segpool, jcstress/run.sh,
-# jmh/run-standard.sh, .ci/consumer.sh): puts a JDK 25+ in JAVA_HOME without touching the machine.
-# Maven does not need it: ./mvnw runs Maven on any JDK 17+ and maven-toolchains-plugin picks the
-# JDK 25+ that compiles, tests and documents (see the parent pom.xml).
+# Sourced by ./build (which then runs the Apache ./mvnw), ./segpool, jcstress/run.sh,
+# jmh/run-standard.sh and .ci/consumer.sh: puts a JDK 25+ in JAVA_HOME without touching the machine.
 # Order: JAVA_HOME if it is 25 or newer, else the newest JDK 25+ under /usr/lib/jvm, else fail
 # with a message that says what to install.
 
