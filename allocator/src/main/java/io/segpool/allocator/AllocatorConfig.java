@@ -48,15 +48,15 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
 
     /**
      * How threads cache free blocks. Only {@link #BOUNDED} is segpool; the other two are the
-     * seeds' "before" states, kept as switches on the same code so benchmarks can measure what the
+     * designs it replaced, kept as switches on the same code so benchmarks can measure what the
      * rings buy.
      */
     public enum ThreadCaching {
-        /** 32-slot rings trading 16-block batches with the central stacks (seeds 002/003). */
+        /** 32-slot rings trading 16-block batches with the central stacks. */
         BOUNDED,
-        /** No thread cache: every allocate and free takes the class's central lock (seed 003's "before"). */
+        /** No thread cache: every allocate and free takes the class's central lock. */
         NONE,
-        /** Rings that never give blocks back: a thread that only frees keeps them all (seed 001's "before"). */
+        /** Rings that never give blocks back: a thread that only frees keeps them all. */
         UNBOUNDED
     }
 
@@ -66,6 +66,14 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
     /** The word debug mode writes over freed blocks, repeated (little-endian in memory). */
     public static final long POISON = 0xDEADBEEF_DEADBEEFL;
 
+    /**
+     * Validates a configuration; {@link #defaults()} and the {@code with...} methods are the usual
+     * way in.
+     *
+     * @throws NullPointerException if {@code threadCaching} or {@code leakTracking} is null
+     * @throws IllegalArgumentException if {@code memoryLimit} is negative or below one chunk, or
+     *         leak tracking or debug mode is on without {@code checkFrees}
+     */
     public AllocatorConfig {
         java.util.Objects.requireNonNull(threadCaching, "threadCaching");
         java.util.Objects.requireNonNull(leakTracking, "leakTracking");
@@ -87,35 +95,63 @@ public record AllocatorConfig(boolean checkFrees, long memoryLimit, boolean debu
         }
     }
 
-    /** Free checks on, no memory limit, debug mode off. */
+    /** {@return free checks on, no memory limit, debug mode off} */
     public static AllocatorConfig defaults() {
         return new AllocatorConfig(true, UNLIMITED, false, ThreadCaching.BOUNDED, LeakTracking.OFF, false);
     }
 
+    /**
+     * {@return this configuration with free checks on or off}
+     *
+     * @param value whether frees are checked; see {@link #checkFrees()}
+     */
     public AllocatorConfig withCheckFrees(boolean value) {
         return new AllocatorConfig(value, memoryLimit, debug, threadCaching, leakTracking, zeroed);
     }
 
-    /** A cap on {@code Sys} in bytes (at least 64 KiB), or {@link #UNLIMITED}. */
+    /**
+     * {@return this configuration with a cap on {@code Sys}}
+     *
+     * @param bytes the cap in bytes (at least 64 KiB), or {@link #UNLIMITED}
+     */
     public AllocatorConfig withMemoryLimit(long bytes) {
         return new AllocatorConfig(checkFrees, bytes, debug, threadCaching, leakTracking, zeroed);
     }
 
-    /** Hand out every block zeroed (its requested bytes), or as its last owner left it (the default). */
+    /**
+     * {@return this configuration handing out every block zeroed (its requested bytes), or as its
+     * last owner left it (the default)}
+     *
+     * @param value whether blocks are zeroed; see {@link #zeroed()}
+     */
     public AllocatorConfig withZeroed(boolean value) {
         return new AllocatorConfig(checkFrees, memoryLimit, debug, threadCaching, leakTracking, value);
     }
 
-    /** Keep allocation sites for leak reports; see {@link LeakTracking}. Needs {@code checkFrees}. */
+    /**
+     * {@return this configuration keeping allocation sites for leak reports, or not} Needs
+     * {@code checkFrees}.
+     *
+     * @param value which allocations keep their site; see {@link LeakTracking}
+     */
     public AllocatorConfig withLeakTracking(LeakTracking value) {
         return new AllocatorConfig(checkFrees, memoryLimit, debug, threadCaching, value, zeroed);
     }
 
-    /** An ablation for benchmarks; see {@link ThreadCaching}. */
+    /**
+     * {@return this configuration with another thread caching, an ablation for benchmarks}
+     *
+     * @param value how threads cache free blocks; see {@link ThreadCaching}
+     */
     public AllocatorConfig withThreadCaching(ThreadCaching value) {
         return new AllocatorConfig(checkFrees, memoryLimit, debug, value, leakTracking, zeroed);
     }
 
+    /**
+     * {@return this configuration with debug mode on or off}
+     *
+     * @param value whether freed blocks are poisoned and checked; see {@link #debug()}
+     */
     public AllocatorConfig withDebug(boolean value) {
         return new AllocatorConfig(checkFrees, memoryLimit, value, threadCaching, leakTracking, zeroed);
     }

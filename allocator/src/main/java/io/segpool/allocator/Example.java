@@ -14,6 +14,12 @@ public final class Example {
     private Example() {
     }
 
+    /**
+     * Runs the tour and prints MemStats at each step.
+     *
+     * @param args ignored
+     * @throws InterruptedException if interrupted while waiting for the freeing thread
+     */
     public static void main(String[] args) throws InterruptedException {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             MemStats stats = new MemStats();

@@ -43,7 +43,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final long MAX_BLOCK = 1L << 46;
     /** The largest alignment accepted (1 GiB). */
     public static final long MAX_ALIGNMENT = 1L << 30;
-    /** Free blocks one thread keeps per size class, at most (seed 003's stack cache size). */
+    /** Free blocks one thread keeps per size class, at most. */
     public static final int RING_CAPACITY = RingCache.CAPACITY;
     /** Blocks a ring takes from or gives to its central stack at once: half its capacity. */
     public static final int BATCH = CentralStack.BATCH;
@@ -97,11 +97,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         this.caches = new CacheRegistry(this);
     }
 
-    /** An allocator with {@link AllocatorConfig#defaults()}. */
+    /** {@return a new allocator with {@link AllocatorConfig#defaults()}} */
     public static NativeAllocator create() {
         return create(AllocatorConfig.defaults());
     }
 
+    /**
+     * {@return a new allocator built as {@code config} says}
+     *
+     * @param config the settings; see {@link AllocatorConfig}
+     */
     public static NativeAllocator create(AllocatorConfig config) {
         return create(config, OsMemory.INSTANCE);
     }
@@ -114,6 +119,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return allocator;
     }
 
+    /** {@return the configuration this allocator was built with} */
     public AllocatorConfig config() {
         return config;
     }
@@ -153,6 +159,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /**
      * Frees a segment that this allocator returned, unchanged. Refused, with nothing changed: a
      * segment from elsewhere, a slice or resized view of a block, a block already free.
+     *
+     * @param segment a block from this allocator, unchanged
      */
     public void free(MemorySegment segment) {
         if (segment.scope() != heap.all.scope()) {
@@ -169,7 +177,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    /** Like {@link #allocate(long)}, returning the block's address and making no heap object. */
+    /**
+     * Like {@link #allocate(long)}, returning the block's address and making no heap object.
+     *
+     * @param size the bytes wanted
+     * @return the block's address
+     */
     public long allocateAddress(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return large.allocate(size, 1).address();
@@ -179,7 +192,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
     }
 
-    /** Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}. */
+    /**
+     * Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}.
+     *
+     * @param address the block's address, as allocated
+     * @param size the size it was allocated with
+     */
     public void freeAddress(long address, long size) {
         long offset = address - heap.base;
         if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
@@ -238,6 +256,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * slice of the allocator's heap segment (two compares; no object where the view does not
      * escape), so it throws after {@link #close()} rather than crash. Refuses an address outside
      * this allocator's blocks. The view is not bounded by the block: keep to the size you allocated.
+     *
+     * @param address a block's address, from {@link #allocateAddress(long)}
+     * @param size the bytes to view
+     * @return the view
      */
     public MemorySegment segment(long address, long size) {
         long offset = address - heap.base;
@@ -251,6 +273,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /**
      * The calling platform thread's cache, to hold for the tightest loops. Virtual threads share
      * striped caches and cannot hold one: they are refused (use {@link #borrowCache()}).
+     *
+     * @return the calling thread's cache
      */
     public ThreadCache threadCache() {
         checkOpen();
@@ -269,6 +293,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * (no flag to take per call); a platform thread gets its own cache, and closing it does nothing.
      * Borrow for short, non-blocking work: while a virtual thread holds a stripe, others use the
      * remaining ones, and when every stripe is borrowed they wait.
+     *
+     * @return a cache for the calling thread; close it when the run ends
      */
     public ThreadCache borrowCache() {
         checkOpen();
@@ -304,6 +330,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * Reclaims the caches of ended threads, then gives back to the OS the pages of every chunk
      * whose blocks are all free in its central stack. Returns the bytes released: {@code Released}
      * grows by as much and {@code Sys} stays (the range stays mapped and is reused first).
+     *
+     * @return the bytes released
      */
     public long trim() {
         checkOpen();
@@ -324,7 +352,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return bytes;
     }
 
-    /** Fills {@code stats} without allocating (after the first call sized its class rows). */
+    /**
+     * Fills {@code stats} without allocating (after the first call sized its class rows).
+     *
+     * @param stats the snapshot to fill; reuse one
+     */
     public void readMemStats(MemStats stats) {
         checkOpen();
         caches.reclaimEnded();
@@ -358,6 +390,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * The blocks still in use, with the allocation site of each tracked one (see
      * {@link AllocatorConfig#leakTracking()}); empty when none is in use. {@code close()} logs it
      * to the {@code System.Logger} {@code io.segpool.allocator.leaks} at WARNING.
+     *
+     * @return the report, or an empty string
      */
     public String leakReport() {
         MemStats stats = new MemStats();
@@ -365,7 +399,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return LeakTracker.report(checks.leaks(), stats);
     }
 
-    /** False once {@link #close()} has begun. */
+    /** {@return false once {@link #close()} has begun} */
     public boolean isOpen() {
         return !closed;
     }

@@ -76,12 +76,16 @@ public final class SizeClasses {
         return sizes;
     }
 
-    /** Number of size classes. */
+    /** {@return the number of size classes} */
     public static int count() {
         return SIZES.length;
     }
 
-    /** Block size of class {@code index}, in bytes. */
+    /**
+     * {@return the block size of class {@code index}, in bytes}
+     *
+     * @param index a class, from 0 to {@link #count()} - 1
+     */
     public static long size(int index) {
         return SIZES[index];
     }
@@ -89,6 +93,9 @@ public final class SizeClasses {
     /**
      * The smallest class whose blocks hold {@code size} bytes. Callers check the range first:
      * {@code 0 <= size <= MAX_SIZE}.
+     *
+     * @param size the bytes a block must hold
+     * @return the index of that class
      */
     public static int classOf(long size) {
         if (size <= SMALL_LIMIT) {
@@ -138,6 +145,9 @@ public final class SizeClasses {
      * Blocks carved from one chunk of class {@code index}: a whole number of 16-block batches, and
      * a chunk length that is a multiple of the chunk alignment and at least one alignment unit, so
      * that chunks tile the address map without gaps and no byte of a chunk is outside a block.
+     *
+     * @param index a class, from 0 to {@link #count()} - 1
+     * @return the number of blocks in one chunk of that class
      */
     public static int blocksPerChunk(int index) {
         long size = SIZES[index];
