@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-./mvnw -B -ntp -q -pl stats,allocator,pools -DskipTests package
+./build -B -ntp -q -pl stats,allocator,pools -am -DskipTests package
 
 # shellcheck source=../.mvn/select-jdk.sh
 . .mvn/select-jdk.sh

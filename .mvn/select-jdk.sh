@@ -1,4 +1,5 @@
-# Sourced by ./mvnw and ./segpool: puts a JDK 25+ in JAVA_HOME without touching the machine.
+# Sourced by ./build (which then runs the Apache ./mvnw), ./segpool, jcstress/run.sh,
+# jmh/run-standard.sh and .ci/consumer.sh: puts a JDK 25+ in JAVA_HOME without touching the machine.
 # Order: JAVA_HOME if it is 25 or newer, else the newest JDK 25+ under /usr/lib/jvm, else fail
 # with a message that says what to install.
 

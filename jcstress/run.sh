@@ -23,9 +23,9 @@ case "$mode" in
 esac
 suffix="${select%\$}"
 
-./mvnw -B -ntp -q -pl jcstress -am -DskipTests package
+./build -B -ntp -q -pl jcstress -am -DskipTests package
 
-# The JDK that ./mvnw selects (JDK 25+), by the same script.
+# The JDK that ./build selects (JDK 25+), by the same script.
 # shellcheck source=../.mvn/select-jdk.sh
 . .mvn/select-jdk.sh
 segpool_select_jdk

@@ -15,8 +15,11 @@ public final class MemoryLimitException extends OutOfMemoryError {
 
     private static final long serialVersionUID = 1L;
 
+    /** Bytes the refused mapping needed. */
     private final long requested;
+    /** The configured memory limit. */
     private final long limit;
+    /** {@code Sys} when the request was refused. */
     private final long sys;
 
     MemoryLimitException(String message, long requested, long limit, long sys) {
@@ -26,17 +29,17 @@ public final class MemoryLimitException extends OutOfMemoryError {
         this.sys = sys;
     }
 
-    /** Bytes the refused mapping needed: a whole chunk, or a large block rounded up to 64 KiB. */
+    /** {@return the bytes the refused mapping needed: a whole chunk, or a large block rounded up to 64 KiB} */
     public long requested() {
         return requested;
     }
 
-    /** The configured {@link AllocatorConfig#memoryLimit()}. */
+    /** {@return the configured {@link AllocatorConfig#memoryLimit()}} */
     public long limit() {
         return limit;
     }
 
-    /** {@code Sys} when the request was refused. */
+    /** {@return {@code Sys} when the request was refused} */
     public long sys() {
         return sys;
     }

@@ -125,19 +125,33 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         return allocate0(size, alignment);
     }
 
-    /** Frees a segment this allocator returned; see {@link NativeAllocator#free(MemorySegment)}. */
+    /**
+     * Frees a segment this allocator returned; see {@link NativeAllocator#free(MemorySegment)}.
+     *
+     * @param segment a block from this allocator, unchanged
+     */
     public void free(MemorySegment segment) {
         checkOwner();
         free0(segment);
     }
 
-    /** Allocates and returns the block's address; see {@link NativeAllocator#allocateAddress(long)}. */
+    /**
+     * Allocates and returns the block's address; see {@link NativeAllocator#allocateAddress(long)}.
+     *
+     * @param size the bytes wanted
+     * @return the block's address
+     */
     public long allocateAddress(long size) {
         checkOwner();
         return allocateAddress0(size);
     }
 
-    /** Frees by address; see {@link NativeAllocator#freeAddress(long, long)}. */
+    /**
+     * Frees by address; see {@link NativeAllocator#freeAddress(long, long)}.
+     *
+     * @param address the block's address, as allocated
+     * @param size the size it was allocated with
+     */
     public void freeAddress(long address, long size) {
         checkOwner();
         freeAddress0(address, size);

@@ -34,34 +34,69 @@ public final class DeferArgs {
         address = 0;
     }
 
-    /** Argument bytes deferred. */
+    /**
+     * {@return the number of argument bytes deferred}
+     *
+     * @throws IllegalStateException if no handler of this scope is running
+     */
     public int size() {
         checkBound();
         return size;
     }
 
-    /** The 8-byte argument of {@link DeferScope#defer(int, long)}; 0 if fewer than 8 bytes were deferred. */
+    /**
+     * {@return the 8-byte argument of {@link DeferScope#defer(int, long)}; 0 if fewer than 8 bytes were deferred}
+     *
+     * @throws IllegalStateException if no handler of this scope is running
+     */
     public long word() {
         checkBound();
         return word;
     }
 
+    /**
+     * {@return the 8 argument bytes at {@code offset}, in native byte order, as a {@code long}}
+     *
+     * @param offset the byte offset in the arguments, 0 to {@link #size()} - 8; need not be aligned
+     * @throws IndexOutOfBoundsException if the 8 bytes are not all within the arguments
+     * @throws IllegalStateException if no handler of this scope is running
+     */
     public long getLong(long offset) {
         check(offset, Long.BYTES);
         return allocator.segment(address + offset, Long.BYTES).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
     }
 
+    /**
+     * {@return the 4 argument bytes at {@code offset}, in native byte order, as an {@code int}}
+     *
+     * @param offset the byte offset in the arguments, 0 to {@link #size()} - 4; need not be aligned
+     * @throws IndexOutOfBoundsException if the 4 bytes are not all within the arguments
+     * @throws IllegalStateException if no handler of this scope is running
+     */
     public int getInt(long offset) {
         check(offset, Integer.BYTES);
         return allocator.segment(address + offset, Integer.BYTES).get(ValueLayout.JAVA_INT_UNALIGNED, 0);
     }
 
+    /**
+     * {@return the argument byte at {@code offset}}
+     *
+     * @param offset the byte offset in the arguments, 0 to {@link #size()} - 1
+     * @throws IndexOutOfBoundsException if {@code offset} is outside the arguments
+     * @throws IllegalStateException if no handler of this scope is running
+     */
     public byte getByte(long offset) {
         check(offset, 1);
         return allocator.segment(address + offset, 1).get(ValueLayout.JAVA_BYTE, 0);
     }
 
-    /** Copies all argument bytes to the start of {@code target}. */
+    /**
+     * Copies all argument bytes to the start of {@code target}.
+     *
+     * @param target where the bytes go; it must be writable and at least {@link #size()} bytes long
+     * @throws IndexOutOfBoundsException if {@code target} is shorter than the arguments
+     * @throws IllegalStateException if no handler of this scope is running
+     */
     public void copyTo(MemorySegment target) {
         checkBound();
         MemorySegment.copy(allocator.segment(address, size), 0, target, 0, size);

@@ -8,6 +8,10 @@ package io.segpool.pools;
 @FunctionalInterface
 public interface DeferHandler {
 
-    /** Runs the action; {@code args} is valid only during this call. */
+    /**
+     * Runs the action.
+     *
+     * @param args the argument bytes this defer was given; valid only during this call
+     */
     void run(DeferArgs args);
 }

@@ -9,10 +9,10 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Defer blocks for {@link DeferScope}s: Go's per-P defer pool (seeds 000 and 001) over the FFM
+ * Defer blocks for {@link DeferScope}s: Go's per-P defer pool over the FFM
  * API. Blocks of the five pooled classes (arguments up to 72 bytes) come through the allocator's
  * per-thread 32-slot rings, which trade 16-block batches with a global stack, so a thread that
- * only frees blocks others allocated keeps at most 32 of a class: the bound seed 001 added.
+ * only frees blocks others allocated keeps at most 32 of a class.
  * Larger defers take a block of their exact size from the same allocator.
  *
  * <p>Blocks never leave the pool's scopes, so the allocator runs without free checks; every block
@@ -34,11 +34,22 @@ public final class DeferPool implements AutoCloseable {
         this.ownStats = new PoolStats(allocator, PoolStats.Kind.DEFER);
     }
 
+    /**
+     * Makes a defer pool with an allocator of its own.
+     *
+     * @return a new pool; close it to give its memory back
+     */
     public static DeferPool create() {
         return new DeferPool();
     }
 
-    /** Registers a handler once; defers name it by the returned id. */
+    /**
+     * Registers a handler once; defers name it by the returned id.
+     *
+     * @param handler the action to run for each defer that names the id
+     * @return the handler's id, for {@link DeferScope#defer(int)} and its siblings
+     * @throws NullPointerException if {@code handler} is null
+     */
     public synchronized int register(DeferHandler handler) {
         Objects.requireNonNull(handler, "handler");
         DeferHandler[] next = Arrays.copyOf(handlers, handlers.length + 1);
@@ -47,7 +58,11 @@ public final class DeferPool implements AutoCloseable {
         return handlers.length - 1;
     }
 
-    /** A scope for the calling thread; only that thread may use it, until it moves it. */
+    /**
+     * Opens a scope for the calling thread; only that thread may use it, until it moves it.
+     *
+     * @return a new, empty scope of this pool
+     */
     public DeferScope newScope() {
         if (!allocator.isOpen()) {
             throw new IllegalStateException("this DeferPool is closed");
@@ -67,17 +82,28 @@ public final class DeferPool implements AutoCloseable {
     /**
      * Fills {@code DeferSys} (bytes this pool obtained from the OS, cached blocks included) and
      * {@code DeferInuse} (bytes of blocks holding pending defers). Leaves every other field as it is.
+     *
+     * @param stats the snapshot to fill
      */
     public void readMemStats(MemStats stats) {
         ownStats.read(stats);
     }
 
-    /** The full figures of the pool's own allocator: {@code Sys} here is {@code DeferSys}. */
+    /**
+     * Fills {@code stats} with the full figures of the pool's own allocator: {@code Sys} here is
+     * {@code DeferSys}.
+     *
+     * @param stats the snapshot to fill
+     */
     public void readAllocatorStats(MemStats stats) {
         allocator.readMemStats(stats);
     }
 
-    /** Gives back to the OS every chunk of blocks that is wholly free; returns the bytes. */
+    /**
+     * Gives back to the OS every chunk of blocks that is wholly free.
+     *
+     * @return the bytes given back
+     */
     public long trim() {
         return allocator.trim();
     }

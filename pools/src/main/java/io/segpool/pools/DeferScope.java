@@ -7,7 +7,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A LIFO of deferred actions kept in native defer blocks: the Java form of a goroutine's defer
- * chain (seeds 000, 001, 004). {@link #defer(int, long)} copies a handler id and the argument bytes
+ * chain. {@link #defer(int, long)} copies a handler id and the argument bytes
  * into a block from the scope's {@link DeferPool}; {@link #runDeferred()} and {@link #close()} run
  * the actions last-in first-out and free their blocks, also when an action throws: the first
  * throwable propagates once all have run, later ones are added to it as suppressed, as
@@ -62,17 +62,38 @@ public final class DeferScope implements AutoCloseable {
         this.source = new BlockSource(allocator, owner);
     }
 
-    /** Defers handler {@code handlerId} with no argument. */
+    /**
+     * Defers handler {@code handlerId} with no argument.
+     *
+     * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
+     * @throws IllegalArgumentException if no handler of the pool has that id
+     * @throws IllegalStateException if the scope is closed
+     */
     public void defer(int handlerId) {
         deferWord(handlerId, 0, 0);
     }
 
-    /** Defers handler {@code handlerId} with one 8-byte argument, read back by {@link DeferArgs#word()}. */
+    /**
+     * Defers handler {@code handlerId} with one 8-byte argument, read back by {@link DeferArgs#word()}.
+     *
+     * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
+     * @param argument the argument the handler reads back
+     * @throws IllegalArgumentException if no handler of the pool has that id
+     * @throws IllegalStateException if the scope is closed
+     */
     public void defer(int handlerId, long argument) {
         deferWord(handlerId, Long.BYTES, argument);
     }
 
-    /** Defers handler {@code handlerId} with a copy of {@code arguments} (up to 64 KiB). */
+    /**
+     * Defers handler {@code handlerId} with a copy of {@code arguments} (up to 64 KiB).
+     *
+     * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
+     * @param arguments the bytes to copy; the handler reads them back through {@link DeferArgs}
+     * @throws IllegalArgumentException if no handler of the pool has that id, or the arguments
+     *         are longer than 64 KiB
+     * @throws IllegalStateException if the scope is closed
+     */
     public void defer(int handlerId, MemorySegment arguments) {
         checkDefer(handlerId);
         long size = arguments.byteSize();
@@ -98,7 +119,11 @@ public final class DeferScope implements AutoCloseable {
         link(block, handlerId, argSize);
     }
 
-    /** Defers pending in this scope. */
+    /**
+     * {@return the number of defers pending in this scope}
+     *
+     * @throws IllegalStateException if the scope is closed
+     */
     public int pending() {
         checkUsable();
         return pending;
@@ -132,6 +157,9 @@ public final class DeferScope implements AutoCloseable {
      * Hands this scope to {@code newOwner}, with its pending defers; from now on only that thread
      * may use it. Blocks are freed to the cache of the thread that runs them; the scope's spare
      * blocks go back to this thread's cache first.
+     *
+     * @param newOwner the thread that uses the scope from now on
+     * @throws IllegalStateException if the scope is closed
      */
     public void moveTo(Thread newOwner) {
         checkUsable();

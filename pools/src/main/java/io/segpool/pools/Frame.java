@@ -39,17 +39,25 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
         return stack.allocate(token, size, alignment);
     }
 
-    /** The address of {@code size} fresh bytes, with no segment object: for the tightest loops. */
+    /**
+     * Allocates {@code size} bytes, 16-byte aligned, valid until this frame closes, and returns
+     * their address with no segment object: for the tightest loops.
+     *
+     * @param size the bytes wanted, 0 or more
+     * @return the address of the first byte
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     */
     public long allocateAddress(long size) {
         return stack.allocateAddress(token, size, SegmentedStack.DEFAULT_ALIGNMENT);
     }
 
-    /** True until this frame closes (or its stack does). */
+    /** {@return true until this frame closes (or its stack does)} */
     public boolean isOpen() {
         return stack.isOpen(token);
     }
 
-    /** Depth of this frame in its stack, 1 for the outermost. */
+    /** {@return the depth of this frame in its stack, 1 for the outermost} */
     public int depth() {
         return (int) (token & SegmentedStack.MAX_DEPTH);
     }

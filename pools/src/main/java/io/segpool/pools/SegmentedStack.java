@@ -8,7 +8,7 @@ import java.util.Arrays;
 
 /**
  * One thread's stack of frames on stack segments: the Java counterpart of a goroutine's segmented
- * stack (seed 002). {@link #push()} opens a {@link Frame}; allocations in the innermost frame bump
+ * stack. {@link #push()} opens a {@link Frame}; allocations in the innermost frame bump
  * a pointer in the current segment; when the rest of the segment is too small the stack takes a
  * new segment from its pool, and when closing a frame empties a segment it goes back to the pool.
  * An allocation larger than a segment (or aligned beyond a page) gets a block of its own from the
@@ -89,27 +89,34 @@ public final class SegmentedStack implements AutoCloseable {
         this.big = new BigBlocks(allocator);
     }
 
-    /** Opens a frame on top of the stack. */
+    /**
+     * Opens a frame on top of the stack.
+     *
+     * @return the new innermost frame; close it to rewind the stack
+     * @throws IllegalStateException if the stack is closed, or {@link #MAX_DEPTH} frames are open
+     */
     public Frame push() {
         return new Frame(this, pushToken());
     }
 
-    /** The number of open frames. */
+    /** {@return the number of open frames} */
     public int depth() {
         checkUsable();
         return depth;
     }
 
-    /** Segments this stack holds now. */
+    /** {@return the number of segments this stack holds now} */
     public int segmentsHeld() {
         checkUsable();
         return segmentCount;
     }
 
+    /** {@return the thread that may use this stack and its frames} */
     public Thread owner() {
         return owner;
     }
 
+    /** {@return the pool this stack takes its segments from} */
     public StackPool pool() {
         return pool;
     }

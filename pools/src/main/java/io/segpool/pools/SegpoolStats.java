@@ -20,6 +20,7 @@ import java.util.Objects;
  */
 public final class SegpoolStats implements MemStatsMXBean {
 
+    /** The JMX name {@link #register()} uses. */
     public static final String OBJECT_NAME = "io.segpool:type=MemStats";
 
     private final NativeAllocator allocator;
@@ -28,13 +29,25 @@ public final class SegpoolStats implements MemStatsMXBean {
     /** Guarded by this: each JMX read fills it without garbage. */
     private final MemStats scratch = new MemStats();
 
+    /**
+     * Gathers the figures of an allocator and of the two pools used with it.
+     *
+     * @param allocator the allocator whose own figures fill the snapshot
+     * @param stacks the stack pool that fills {@code StackSys} and {@code StackInuse}
+     * @param defers the defer pool that fills {@code DeferSys} and {@code DeferInuse}
+     * @throws NullPointerException if any of them is null
+     */
     public SegpoolStats(NativeAllocator allocator, StackPool stacks, DeferPool defers) {
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.stacks = Objects.requireNonNull(stacks, "stacks");
         this.defers = Objects.requireNonNull(defers, "defers");
     }
 
-    /** Fills {@code stats} with the allocator's figures and both pools'. */
+    /**
+     * Fills {@code stats} with the allocator's figures and both pools'.
+     *
+     * @param stats the snapshot to fill; reuse one to read without garbage
+     */
     public void readMemStats(MemStats stats) {
         allocator.readMemStats(stats);
         stacks.readMemStats(stats);
@@ -43,7 +56,10 @@ public final class SegpoolStats implements MemStatsMXBean {
 
     /**
      * Registers this as {@code io.segpool:type=MemStats} in the platform MBean server; close the
-     * result to unregister. Refused with {@link IllegalStateException} if the name is taken.
+     * result to unregister.
+     *
+     * @return a handle whose {@code close()} unregisters it
+     * @throws IllegalStateException if the name is taken or the MBean server refuses it
      */
     public AutoCloseable register() {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();

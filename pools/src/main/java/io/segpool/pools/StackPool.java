@@ -7,7 +7,7 @@ import io.segpool.stats.MemStats;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A pool of fixed-size, page-aligned stack segments: Go's stack pool (seeds 002 and 003) over the
+ * A pool of fixed-size, page-aligned stack segments: Go's stack pool over the
  * FFM API. Segments come through the same per-thread 32-slot rings and 16-block batches as every
  * segpool block, from an allocator of the pool's own, so that {@code StackSys} counts exactly the
  * memory obtained for stacks.
@@ -36,7 +36,11 @@ public final class StackPool implements AutoCloseable {
         this.ownStats = new PoolStats(allocator, PoolStats.Kind.STACK);
     }
 
-    /** A pool of {@link #DEFAULT_SEGMENT_SIZE} segments. */
+    /**
+     * Makes a pool of {@link #DEFAULT_SEGMENT_SIZE} segments.
+     *
+     * @return a new pool; close it to give its memory back
+     */
     public static StackPool create() {
         return create(DEFAULT_SEGMENT_SIZE);
     }
@@ -45,6 +49,10 @@ public final class StackPool implements AutoCloseable {
      * A pool of {@code segmentSize} segments: a power of two from {@link #MIN_SEGMENT_SIZE} to
      * {@link #MAX_SEGMENT_SIZE}. Powers of two are size classes of the allocator, carved from
      * 64 KiB-aligned chunks, so every segment is page-aligned without padding.
+     *
+     * @param segmentSize the bytes of every segment
+     * @return a new pool; close it to give its memory back
+     * @throws IllegalArgumentException if {@code segmentSize} is not a power of two in that range
      */
     public static StackPool create(long segmentSize) {
         if (segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE
@@ -59,21 +67,36 @@ public final class StackPool implements AutoCloseable {
         return new StackPool(segmentSize);
     }
 
+    /** {@return the bytes of every segment of this pool} */
     public long segmentSize() {
         return segmentSize;
     }
 
-    /** A stack for the calling thread; only that thread may use it. */
+    /**
+     * Opens a stack for the calling thread; only that thread may use it.
+     *
+     * @return a new stack with no frame open
+     */
     public SegmentedStack newStack() {
         return new SegmentedStack(this, allocator);
     }
 
-    /** One segment, page-aligned, not zeroed, in its chunk's scope. */
+    /**
+     * Allocates one segment, page-aligned, not zeroed.
+     *
+     * @return a segment of {@link #segmentSize()} bytes; give it back with {@link #free(MemorySegment)}
+     */
     public MemorySegment allocate() {
         return allocator.allocate(segmentSize);
     }
 
-    /** Gives back a segment from {@link #allocate()}; anything else is refused. */
+    /**
+     * Gives back a segment from {@link #allocate()}; anything else is refused.
+     *
+     * @param segment a segment this pool allocated and that was not freed since
+     * @throws IllegalArgumentException if {@code segment} is not a whole segment of this pool
+     * @throws IllegalStateException if the segment is free already or the pool is closed
+     */
     public void free(MemorySegment segment) {
         if (segment.byteSize() != segmentSize) {
             throw new IllegalArgumentException("a stack segment is " + segmentSize + " bytes; this segment is "
@@ -87,17 +110,28 @@ public final class StackPool implements AutoCloseable {
      * {@code StackInuse} (bytes of segments and large frame blocks handed out), with Go's meaning.
      * Leaves every other field as it is, so one {@link MemStats} can gather an allocator's figures
      * and its pools'.
+     *
+     * @param stats the snapshot to fill
      */
     public void readMemStats(MemStats stats) {
         ownStats.read(stats);
     }
 
-    /** The full figures of the pool's own allocator: {@code Sys} here is {@code StackSys}. */
+    /**
+     * Fills {@code stats} with the full figures of the pool's own allocator: {@code Sys} here is
+     * {@code StackSys}.
+     *
+     * @param stats the snapshot to fill
+     */
     public void readAllocatorStats(MemStats stats) {
         allocator.readMemStats(stats);
     }
 
-    /** Gives back to the OS every chunk of segments that is wholly free; returns the bytes. */
+    /**
+     * Gives back to the OS every chunk of segments that is wholly free.
+     *
+     * @return the bytes given back
+     */
     public long trim() {
         return allocator.trim();
     }

@@ -40,79 +40,185 @@ public final class MemStats {
     private int[] classBatch = new int[0];
     private long[] classChunkBytes = new long[0];
 
-    /** Bytes of memory mapped from the OS and not yet given back: every byte counted below. */
+    /** Makes an empty snapshot: every figure 0 and no size classes, until a {@code readMemStats} fills it. */
+    public MemStats() {
+    }
+
+    /** {@return bytes of memory mapped from the OS and not yet given back: every byte counted below} */
     public long sys() { return sys; }
 
-    /** Bytes of blocks handed out and not yet freed, counted at their class size (or mapped size for large blocks). */
+    /** {@return bytes of blocks handed out and not yet freed, counted at their class size (or mapped size for large blocks)} */
     public long inuse() { return inuse; }
 
-    /** Blocks handed out since the allocator was made; {@code mallocs() - frees()} blocks are live. */
+    /** {@return the number of blocks handed out since the allocator was made; {@code mallocs() - frees()} blocks are live} */
     public long mallocs() { return mallocs; }
 
-    /** Blocks freed since the allocator was made. */
+    /** {@return the number of blocks freed since the allocator was made} */
     public long frees() { return frees; }
 
-    /** Bytes of free blocks held in thread ring caches (at most 32 blocks per class per cache). */
+    /** {@return bytes of free blocks held in thread ring caches (at most 32 blocks per class per cache)} */
     public long cached() { return cached; }
 
-    /** Bytes of free blocks held by the central stacks, including chunk space not yet carved into batches. */
+    /** {@return bytes of free blocks held by the central stacks, including chunk space not yet carved into batches} */
     public long central() { return central; }
 
-    /** Bytes still mapped whose physical pages were given back to the OS (they come back zeroed on touch). */
+    /** {@return bytes still mapped whose physical pages were given back to the OS (they come back zeroed on touch)} */
     public long released() { return released; }
 
-    /** Thread caches alive now: one per platform thread that allocated, plus the shared virtual-thread caches. */
+    /** {@return the number of thread caches alive now: one per platform thread that allocated, plus the shared virtual-thread caches} */
     public long threadCaches() { return threadCaches; }
 
     /**
-     * Bytes obtained from the OS for stack segments, free ones in caches and central stacks included
-     * (Go's {@code StackSys}). Filled by a stack pool; 0 otherwise.
+     * {@return bytes obtained from the OS for stack segments, free ones in caches and central stacks
+     * included (Go's {@code StackSys})} Filled by a stack pool; 0 otherwise.
      */
     public long stackSys() { return stackSys; }
 
-    /** Bytes of stack segments handed out and not yet returned (Go's {@code StackInuse}). */
+    /** {@return bytes of stack segments handed out and not yet returned (Go's {@code StackInuse})} */
     public long stackInuse() { return stackInuse; }
 
-    /** Bytes obtained from the OS for defer blocks, free ones included. Filled by a defer pool; 0 otherwise. */
+    /**
+     * {@return bytes obtained from the OS for defer blocks, free ones included}
+     * Filled by a defer pool; 0 otherwise.
+     */
     public long deferSys() { return deferSys; }
 
-    /** Bytes of defer blocks holding a pending deferred action. */
+    /** {@return bytes of defer blocks holding a pending deferred action} */
     public long deferInuse() { return deferInuse; }
 
-    /** Number of size classes in {@link #classSize(int)} and its siblings. */
+    /** {@return the number of size classes in {@link #classSize(int)} and its siblings} */
     public int classCount() { return classCount; }
 
-    /** Block size of class {@code i}, in bytes. */
+    /**
+     * {@return the block size of class {@code i}, in bytes}
+     *
+     * @param i the class index, from 0 to {@link #classCount()} - 1
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
+     */
     public long classSize(int i) { return classSize[checkClass(i)]; }
 
-    /** Blocks of class {@code i} handed out. */
+    /**
+     * {@return the number of blocks of class {@code i} handed out}
+     *
+     * @param i the class index, from 0 to {@link #classCount()} - 1
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
+     */
     public long classMallocs(int i) { return classMallocs[checkClass(i)]; }
 
-    /** Blocks of class {@code i} freed. */
+    /**
+     * {@return the number of blocks of class {@code i} freed}
+     *
+     * @param i the class index, from 0 to {@link #classCount()} - 1
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
+     */
     public long classFrees(int i) { return classFrees[checkClass(i)]; }
 
-    /** Batches of 16 blocks of class {@code i} that thread caches took from the central stack. */
+    /**
+     * {@return the number of batches of 16 blocks of class {@code i} that thread caches took from the central stack}
+     *
+     * @param i the class index, from 0 to {@link #classCount()} - 1
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
+     */
     public long classRefills(int i) { return classRefills[checkClass(i)]; }
 
-    /** Batches of 16 blocks of class {@code i} that thread caches gave back to the central stack. */
+    /**
+     * {@return the number of batches of 16 blocks of class {@code i} that thread caches gave back to the central stack}
+     *
+     * @param i the class index, from 0 to {@link #classCount()} - 1
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
+     */
     public long classSpills(int i) { return classSpills[checkClass(i)]; }
 
+    /**
+     * Sets {@link #sys()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setSys(long value) { sys = value; }
+
+    /**
+     * Sets {@link #inuse()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setInuse(long value) { inuse = value; }
+
+    /**
+     * Sets {@link #mallocs()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setMallocs(long value) { mallocs = value; }
+
+    /**
+     * Sets {@link #frees()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setFrees(long value) { frees = value; }
+
+    /**
+     * Sets {@link #cached()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setCached(long value) { cached = value; }
+
+    /**
+     * Sets {@link #central()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setCentral(long value) { central = value; }
+
+    /**
+     * Sets {@link #released()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setReleased(long value) { released = value; }
+
+    /**
+     * Sets {@link #threadCaches()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setThreadCaches(long value) { threadCaches = value; }
+
+    /**
+     * Sets {@link #stackSys()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setStackSys(long value) { stackSys = value; }
+
+    /**
+     * Sets {@link #stackInuse()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setStackInuse(long value) { stackInuse = value; }
+
+    /**
+     * Sets {@link #deferSys()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setDeferSys(long value) { deferSys = value; }
+
+    /**
+     * Sets {@link #deferInuse()}; for the allocator or pool that fills this snapshot.
+     *
+     * @param value the new figure
+     */
     public void setDeferInuse(long value) { deferInuse = value; }
 
     /**
      * Sets the number of size classes and clears their rows. Grows the arrays only the first time a
      * snapshot sees this many classes, so a reused snapshot is filled without allocating.
+     *
+     * @param count the number of size classes, 0 or more
+     * @throws IllegalArgumentException if {@code count} is negative
      */
     public void resetClasses(int count) {
         if (count < 0) {
@@ -154,7 +260,17 @@ public final class MemStats {
         classChunkBytes[i] = chunkBytes;
     }
 
-    /** Sets one class row; {@link #resetClasses(int)} must have made room for it. */
+    /**
+     * Sets one class row; {@link #resetClasses(int)} must have made room for it.
+     *
+     * @param i the class index, from 0 to {@link #classCount()} - 1
+     * @param size the block size of the class, in bytes
+     * @param mallocs the blocks of the class handed out
+     * @param frees the blocks of the class freed
+     * @param refills the batches the thread caches took from the central stack
+     * @param spills the batches the thread caches gave back to the central stack
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
+     */
     public void setClass(int i, long size, long mallocs, long frees, long refills, long spills) {
         checkClass(i);
         classSize[i] = size;
