@@ -204,6 +204,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /**
      * Frees a segment that this allocator returned, unchanged. Refused, with nothing changed: a
      * segment from elsewhere, a slice or resized view of a block, a block already free.
+     *
+     * @param segment a segment {@link #allocate(long)} returned
+     * @throws IllegalArgumentException if the segment is not a block of this allocator as handed out
+     * @throws IllegalStateException if the block is already free, or this allocator is closed
      */
     public void free(MemorySegment segment) {
         if (segment.scope() != heap.all.scope()) {
@@ -220,7 +224,14 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    /** Like {@link #allocate(long)}, returning the block's address and making no heap object. */
+    /**
+     * Like {@link #allocate(long)}, returning the block's address and making no heap object.
+     *
+     * @param size the bytes wanted, 0 to {@link #MAX_BLOCK}
+     * @return the address of a 16-byte aligned block of at least {@code size} bytes
+     * @throws IllegalArgumentException if {@code size} is negative or above {@link #MAX_BLOCK}
+     * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
+     */
     public long allocateAddress(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return large.allocate(size, 1).address();
@@ -230,7 +241,14 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
     }
 
-    /** Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}. */
+    /**
+     * Frees a block by the address and size it was allocated with; checked as {@link #free(MemorySegment)}.
+     *
+     * @param address the address {@link #allocateAddress(long)} returned
+     * @param size the size it was allocated with
+     * @throws IllegalArgumentException if no block of this allocator starts there with that size
+     * @throws IllegalStateException if the block is already free, or this allocator is closed
+     */
     public void freeAddress(long address, long size) {
         long offset = address - heap.base;
         if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
@@ -307,6 +325,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /**
      * The calling platform thread's cache, to hold for the tightest loops. Virtual threads share
      * striped caches and cannot hold one: they are refused (use {@link #borrowCache()}).
+     *
+     * @return the calling thread's own cache
+     * @throws IllegalStateException if the caller is a virtual thread, or this allocator is closed
      */
     public ThreadCache threadCache() {
         checkOpen();
@@ -325,6 +346,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * (no flag to take per call); a platform thread gets its own cache, and closing it does nothing.
      * Borrow for short, non-blocking work: while a virtual thread holds a stripe, others use the
      * remaining ones, and when every stripe is borrowed they wait.
+     *
+     * @return a cache for the calling thread until it closes it
+     * @throws IllegalStateException if this allocator is closed
      */
     public ThreadCache borrowCache() {
         checkOpen();
@@ -385,7 +409,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return bytes;
     }
 
-    /** Fills {@code stats} without allocating (after the first call sized its class rows). */
+    /**
+     * Fills {@code stats} without allocating (after the first call sized its class rows).
+     *
+     * @param stats the snapshot to overwrite
+     * @throws IllegalStateException if this allocator is closed
+     */
     public void readMemStats(MemStats stats) {
         checkOpen();
         caches.reclaimEnded();
@@ -419,6 +448,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * The blocks still in use, with the allocation site of each tracked one (see
      * {@link AllocatorConfig#leakTracking()}); empty when none is in use. {@code close()} logs it
      * to the {@code System.Logger} {@code io.segpool.allocator.leaks} at WARNING.
+     *
+     * @return the report, or an empty string
+     * @throws IllegalStateException if this allocator is closed
      */
     public String leakReport() {
         MemStats stats = new MemStats();
@@ -426,7 +458,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return LeakTracker.report(checks.leaks(), stats);
     }
 
-    /** False once {@link #close()} has begun. */
+    /**
+     * Whether this allocator is open.
+     *
+     * @return false once {@link #close()} has begun
+     */
     public boolean isOpen() {
         return !closed;
     }

@@ -25,7 +25,18 @@ public final class BlockBytes {
     /** Made at the first use, over the first block: Chronicle refuses a view of address 0. */
     private Bytes<Void> bytes;
 
-    /** The block at {@code address}, {@code size} bytes, ready to write from offset 0. */
+    /** A view with no block yet; one per thread, reused for every block it touches. */
+    public BlockBytes() {
+    }
+
+    /**
+     * The block at {@code address}, {@code size} bytes, ready to write from offset 0.
+     *
+     * @param address the block's address, from {@code NativeAllocator.allocateAddress}
+     * @param size the bytes of the block to view
+     * @return this view's Chronicle {@code Bytes}, positioned to write
+     * @throws IllegalArgumentException if {@code address} is 0 or {@code size} negative
+     */
     public Bytes<Void> write(long address, long size) {
         point(address, size);
         bytes.writePosition(0);
@@ -33,7 +44,14 @@ public final class BlockBytes {
         return bytes;
     }
 
-    /** The block at {@code address}, {@code size} bytes, all readable from offset 0. */
+    /**
+     * The block at {@code address}, {@code size} bytes, all readable from offset 0.
+     *
+     * @param address the block's address, from {@code NativeAllocator.allocateAddress}
+     * @param size the bytes of the block to view
+     * @return this view's Chronicle {@code Bytes}, positioned to read all {@code size} bytes
+     * @throws IllegalArgumentException if {@code address} is 0 or {@code size} negative
+     */
     public Bytes<Void> read(long address, long size) {
         point(address, size);
         bytes.readPositionRemaining(0, size);
