@@ -251,6 +251,18 @@ final class Heap {
         return (index + 1) * blockSize - within;
     }
 
+    /**
+     * The size the block of a class of 64 B or more that starts at {@code offset} was handed out
+     * with, or a negative number (not such a block start, free, or frees unchecked so no state is
+     * kept): the view check's fast path, one load of the line the allocation wrote.
+     */
+    long handedOutAt(long offset) {
+        if ((offset & 63) != 0) {
+            return -1;
+        }
+        return (all.get(ValueLayout.JAVA_INT_UNALIGNED, intTable + BlockState.bigSlot(offset)) & 0xFF_FFFF) - 1L;
+    }
+
     /** The start of the class block that holds heap offset {@code offset}; only where {@link #roomInBlock} is not -1. */
     long blockStart(long offset) {
         return offset + roomInBlock(offset) - SizeClasses.size(classAt(offset));

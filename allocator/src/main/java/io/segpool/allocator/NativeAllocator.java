@@ -304,8 +304,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     /**
      * A segment over {@code size} bytes at {@code address}, for a block allocated by address: a
-     * slice of the allocator's heap segment (a class-table load and a few compares; no object
-     * where the view does not escape), so it throws after {@link #close()} rather than crash.
+     * slice of the allocator's heap segment (for a block start, one load of the block's state and
+     * a compare; elsewhere a class-table load and a multiply; no object where the view does not escape), so it throws after {@link #close()} rather than crash.
      *
      * @param address an address inside a block of this allocator
      * @param size the bytes to view; the view must end inside the same block
@@ -316,7 +316,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      */
     public MemorySegment segment(long address, long size) {
         long offset = address - heap.base;
-        if (Long.compareUnsigned(offset, heap.top()) < 0 && size >= 0 && size <= heap.roomInBlock(offset)) {
+        if (Long.compareUnsigned(offset, heap.top()) < 0 && size >= 0
+                && (size <= heap.handedOutAt(offset) || size <= heap.roomInBlock(offset))) {
             return heap.all.asSlice(offset, size);
         }
         return large.segment(address, size);

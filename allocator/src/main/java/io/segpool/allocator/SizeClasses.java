@@ -162,6 +162,14 @@ final class SizeClasses {
      * multiplying back.
      */
     static long divisionMagic(int index) {
-        return (0xFFFF_FFFFL / SIZES[index]) + 1;
+        return MAGIC[index];
+    }
+
+    private static final long[] MAGIC = new long[SIZES.length];
+
+    static {
+        for (int c = 0; c < SIZES.length; c++) {
+            MAGIC[c] = (0xFFFF_FFFFL / SIZES[c]) + 1;
+        }
     }
 }
