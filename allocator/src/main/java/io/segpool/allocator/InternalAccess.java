@@ -49,4 +49,14 @@ final class InternalAccess implements EngineAccess {
         return heap.classAt(offset) == sizeClass
                 && (offset - heap.chunkStart(offset)) % SizeClasses.size(sizeClass) == 0;
     }
+
+    @Override
+    public long heapBase(NativeAllocator allocator) {
+        return allocator.heap.base;
+    }
+
+    @Override
+    public long chunkBytes(int sizeClass) {
+        return SizeClasses.blocksPerChunk(sizeClass) * SizeClasses.size(sizeClass);
+    }
 }

@@ -26,4 +26,13 @@ public interface EngineAccess {
 
     /** Whether heap offset {@code offset} is the start of a block of class {@code sizeClass}. */
     boolean isBlockStart(NativeAllocator allocator, int sizeClass, long offset);
+
+    /**
+     * The address of heap offset 0: a block at offset {@code o} (as {@link #refill} hands it out)
+     * is at {@code heapBase(allocator) + o}, where {@link NativeAllocator#segment(long, long)} views it.
+     */
+    long heapBase(NativeAllocator allocator);
+
+    /** Bytes of one chunk of class {@code sizeClass}: what a trim releases per chunk. */
+    long chunkBytes(int sizeClass);
 }
