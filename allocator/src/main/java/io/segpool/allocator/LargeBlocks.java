@@ -149,6 +149,7 @@ final class LargeBlocks {
                 throw Refusals.wrongSize(address, size, chunk.largeSize);
             }
             chunk.largeSize = -1;
+            chunk.freedAt = System.nanoTime();
             inuse.addAndGet(-chunk.length);
             frees.incrementAndGet();
             if (leaks != null) {
@@ -185,6 +186,26 @@ final class LargeBlocks {
             }
         }
         return bytes;
+    }
+
+    /**
+     * Unmaps the cached spans freed before {@code freedBefore} ({@link System#nanoTime()}), for the
+     * background release; returns the bytes unmapped.
+     */
+    long releaseIdle(long freedBefore) {
+        List<Chunk> idle = null;
+        synchronized (this) {
+            // Least recently freed first: stop at the first span freed since.
+            while (!cached.isEmpty() && cached.get(0).freedAt - freedBefore < 0) {
+                Chunk oldest = cached.remove(0);
+                cachedBytes -= oldest.length;
+                if (idle == null) {
+                    idle = new ArrayList<>();
+                }
+                idle.add(oldest);
+            }
+        }
+        return unmap(idle);
     }
 
     /** Unmaps every cached span, for {@link NativeAllocator#trim()}; returns the bytes unmapped. */

@@ -87,6 +87,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * a thread to the slow path, which reads it again with acquire.
      */
     private ThreadCache[] cacheTable;
+    /** The release thread of {@link AllocatorConfig#releaseAfter()}, or null; set once by create. */
+    private BackgroundRelease backgroundRelease;
     /** Set once by {@link #close()}; read on the slow paths. */
     private volatile boolean closed;
     /** Scratch for {@link #readMemStats}, which holds its monitor so that the read makes no garbage. */
@@ -132,6 +134,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         NativeAllocator allocator = new NativeAllocator(Objects.requireNonNull(config, "config"),
                 Objects.requireNonNull(mapper, "mapper"));
         OpenAllocators.add(allocator);
+        allocator.backgroundRelease = BackgroundRelease.start(allocator);
         return allocator;
     }
 
@@ -440,6 +443,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             closed = true;
         }
         OpenAllocators.remove(this);
+        if (backgroundRelease != null) {
+            backgroundRelease.stop();
+        }
         large.releaseAll();
         heap.close();
         caches.releaseAll();
@@ -457,6 +463,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         MemStats stats = new MemStats();
         readMemStats(stats);
         return LeakTracker.report(checks.leaks(), stats);
+    }
+
+    /** The background release thread, or null; for tests. */
+    Thread backgroundReleaseThread() {
+        return backgroundRelease == null ? null : backgroundRelease.thread();
     }
 
     /**
