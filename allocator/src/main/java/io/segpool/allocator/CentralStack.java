@@ -61,6 +61,7 @@ final class CentralStack extends CentralStackPadAfter {
             slots[start + i] = blocks[--count];
         }
         refills++;
+        owner.freeBytes.addAndGet(-n * blockSize);
         return true;
     }
 
@@ -68,12 +69,14 @@ final class CentralStack extends CentralStackPadAfter {
     synchronized void spill(long[] slots, int start, int n) {
         owner.checkOpen();
         pushAll(slots, start, n);
+        owner.freeBytes.addAndGet(n * blockSize);
         spills++;
     }
 
     /** Takes {@code n} blocks of a cache that no thread uses any more. */
     synchronized void reclaim(long[] slots, int start, int n) {
         pushAll(slots, start, n);
+        owner.freeBytes.addAndGet(n * blockSize);
     }
 
     private void pushAll(long[] slots, int start, int n) {
@@ -98,6 +101,7 @@ final class CentralStack extends CentralStackPadAfter {
             carving = fresh;
             carved = 0;
             addChunk(fresh);
+            owner.freeBytes.addAndGet(chunkBytes);
         }
         int n = Math.min(batch, blocksPerChunk - carved);
         if (count + n > blocks.length) {
@@ -161,6 +165,7 @@ final class CentralStack extends CentralStackPadAfter {
             chunkCount = keptChunks;
             count = keptBlocks;
             releasing += freeCount * chunkBytes;
+            owner.freeBytes.addAndGet(-freeCount * chunkBytes);
         }
         long bytes = 0;
         try {

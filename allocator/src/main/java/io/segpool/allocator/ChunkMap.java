@@ -46,14 +46,20 @@ final class ChunkMap {
     }
 
     static synchronized void register(Chunk chunk) {
-        set(chunk.base, chunk.length, chunk);
+        set(chunk.base, chunk.length, null, chunk);
     }
 
+    /**
+     * Clears the granules that still name {@code chunk}. A chunk is unregistered after it is
+     * unmapped, and by then the OS may have handed its addresses to a new mapping that another
+     * thread registered: those granules name the new chunk and stay.
+     */
     static synchronized void unregister(Chunk chunk) {
-        set(chunk.base, chunk.length, null);
+        set(chunk.base, chunk.length, chunk, null);
     }
 
-    private static void set(long base, long length, Chunk value) {
+    /** Sets each granule of the range to {@code value}; with {@code only} set, just those that hold it. */
+    private static void set(long base, long length, Chunk only, Chunk value) {
         for (long address = base; address < base + length; address += ChunkSource.CHUNK_ALIGNMENT) {
             long region = address >>> REGION_SHIFT;
             if (region >= REGIONS) {
@@ -64,7 +70,10 @@ final class ChunkMap {
                 granules = new Chunk[GRANULES_PER_REGION];
                 ROOT_SLOT.setRelease(ROOT, (int) region, granules);
             }
-            GRANULE_SLOT.setRelease(granules, (int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1), value);
+            int slot = (int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1);
+            if (only == null || granules[slot] == only) {
+                GRANULE_SLOT.setRelease(granules, slot, value);
+            }
         }
     }
 }

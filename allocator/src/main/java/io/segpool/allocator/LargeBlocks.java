@@ -157,7 +157,11 @@ final class LargeBlocks {
             }
             cached.add(chunk);
             cachedBytes += chunk.length;
-            evicted = evictOver(cap);
+            long keep = cap;
+            if (allocator.cachedBytesLimit != 0) {
+                keep = Math.min(keep, Math.max(0, allocator.cachedBytesLimit - allocator.freeBytes.get()));
+            }
+            evicted = evictOver(keep);
         }
         unmap(evicted);
     }
@@ -206,6 +210,15 @@ final class LargeBlocks {
             }
         }
         return unmap(idle);
+    }
+
+    /** Unmaps cached spans, least recently freed first, until at most {@code bytes} are cached. */
+    long evictTo(long bytes) {
+        List<Chunk> evicted;
+        synchronized (this) {
+            evicted = evictOver(bytes);
+        }
+        return unmap(evicted);
     }
 
     /** Unmaps every cached span, for {@link NativeAllocator#trim()}; returns the bytes unmapped. */
