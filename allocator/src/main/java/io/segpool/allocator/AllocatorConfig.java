@@ -315,7 +315,7 @@ public final class AllocatorConfig {
     }
 
     /**
-     * This config with background release on: one daemon thread per allocator wakes every half
+     * This config with background release on: one daemon thread per allocator wakes every quarter
      * {@code delay}, reclaims the caches of ended threads, releases ({@code madvise}) the free
      * chunks of every size class that has had no refill or spill for {@code delay}, and unmaps
      * free large blocks kept longer than {@code delay}; so memory left idle goes back to the OS

@@ -8,11 +8,12 @@ import java.util.concurrent.locks.LockSupport;
  * {@link NativeAllocator#trim()} (jemalloc's {@code dirty_decay_ms}, tcmalloc's background
  * release, the Go runtime's scavenger).
  *
- * <p>Every half delay it reclaims the caches of ended threads, then looks at each class's refill
+ * <p>Every quarter delay it reclaims the caches of ended threads, then looks at each class's refill
  * and spill counters: a class whose counters have not moved for a whole delay, and that has not
  * been trimmed since they last moved, is trimmed (its wholly free chunks released with
  * {@code madvise}); free large spans kept longer than the delay are unmapped. So free memory
- * idle for the delay is given back within one and a half delays, and a busy class is never
+ * idle for the delay is given back within one and a half delays (a quarter to notice the last
+ * activity, the delay, a quarter to notice it passed), and a busy class is never
  * trimmed under its users' feet. {@code close()} stops the thread.
  */
 final class BackgroundRelease implements Runnable {
@@ -51,7 +52,7 @@ final class BackgroundRelease implements Runnable {
         long now = System.nanoTime();
         java.util.Arrays.fill(lastChange, now);
         while (!stopped) {
-            LockSupport.parkNanos(this, delayNanos / 2);
+            LockSupport.parkNanos(this, delayNanos / 4);
             if (stopped) {
                 return;
             }

@@ -191,6 +191,8 @@ class MemoryInBytesTest {
             long after = residentBytes();
             assertTrue(after - before <= 64 * MiB, "RSS " + (after - before) / MiB + " MiB above where it started"
                     + " after free, flush and trim (it was " + (touched - before) / MiB + " MiB above)");
+            System.out.printf("RSS: %,d MiB at start, +%,d MiB with 512 MiB touched, +%,d MiB after free, flush"
+                    + " and trim%n", before / MiB, (touched - before) / MiB, (after - before) / MiB);
             MemStats stats = TestSupport.stats(allocator);
             assertEquals(512 * MiB, stats.released(), "Released counts what trim gave back\n" + stats);
             TestSupport.assertConserved(stats);
