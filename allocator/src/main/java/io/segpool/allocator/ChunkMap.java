@@ -32,17 +32,21 @@ final class ChunkMap {
     private ChunkMap() {
     }
 
-    /** The chunk that holds {@code address}, or null when no live chunk does. */
+    /**
+     * The chunk that holds {@code address}, or null when no live chunk does. Acquire loads: a
+     * caller that finds a chunk gone also sees what its remover did before (close() sets the
+     * allocator's closed flag before it unregisters, so a null here after close reads as closed).
+     */
     static Chunk lookup(long address) {
         long region = address >>> REGION_SHIFT;
         if (region >= REGIONS) {
             return null;
         }
-        Chunk[] granules = ROOT[(int) region];
+        Chunk[] granules = (Chunk[]) ROOT_SLOT.getAcquire(ROOT, (int) region);
         if (granules == null) {
             return null;
         }
-        return granules[(int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1)];
+        return (Chunk) GRANULE_SLOT.getAcquire(granules, (int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1));
     }
 
     static synchronized void register(Chunk chunk) {

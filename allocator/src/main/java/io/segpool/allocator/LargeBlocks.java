@@ -96,6 +96,7 @@ final class LargeBlocks {
         }
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator) {
+            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
             throw Refusals.notFromHere(allocator, address, size, segment, chunk);
         }
         if (segment.scope() != chunk.scope) {
@@ -109,6 +110,7 @@ final class LargeBlocks {
         allocator.checkOpen();
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator) {
+            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
             throw Refusals.notFromHere(allocator, address, size, null, chunk);
         }
         release(chunk, address, size);
@@ -252,6 +254,7 @@ final class LargeBlocks {
         }
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator) {
+            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
             throw Refusals.viewBeyondBlock(address, size, -1, -1);
         }
         long handedOut;
