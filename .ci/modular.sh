@@ -23,7 +23,11 @@ app=examples/modular-app
 out="$app/target"
 rm -rf "$out"
 mkdir -p "$out/mods" "$out/classes"
-cp stats/target/segpool-stats-*.jar allocator/target/segpool-allocator-*.jar pools/target/segpool-pools-*.jar "$out/mods/"
+version=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -1)
+# The library jars only: not the -sources and -javadoc jars the build attaches beside them.
+for module in stats allocator pools; do
+  cp "$module/target/segpool-$module-$version.jar" "$out/mods/"
+done
 for jar in "$out"/mods/*.jar; do
   # A jar without module-info.class would be an automatic module, which jlink refuses.
   if "$jdk/jar" --describe-module --file "$jar" | grep -qi automatic; then

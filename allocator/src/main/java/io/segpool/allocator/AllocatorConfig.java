@@ -1,5 +1,6 @@
 package io.segpool.allocator;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -41,7 +42,7 @@ public final class AllocatorConfig {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final AllocatorConfig DEFAULTS = new AllocatorConfig(null, true, UNLIMITED, false,
-            ThreadCaching.BOUNDED, LeakTracking.OFF, false, -1);
+            ThreadCaching.BOUNDED, LeakTracking.OFF, false, -1, null, UNLIMITED);
 
     private final String name;
     private final boolean checkFrees;
@@ -52,9 +53,12 @@ public final class AllocatorConfig {
     private final boolean zeroed;
     /** -1: the default, which depends on the memory limit. */
     private final long largeCacheBytes;
+    private final Duration releaseAfter;
+    private final long cachedBytesLimit;
 
     private AllocatorConfig(String name, boolean checkFrees, long memoryLimit, boolean debug,
-                            ThreadCaching threadCaching, LeakTracking leakTracking, boolean zeroed, long largeCacheBytes) {
+                            ThreadCaching threadCaching, LeakTracking leakTracking, boolean zeroed, long largeCacheBytes,
+                            Duration releaseAfter, long cachedBytesLimit) {
         if (name != null && !NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("name \"" + name + "\" must be 1 to 64 letters, digits, '.', '_' or"
                     + " '-': it goes unquoted into JMX ObjectNames, JFR events and metric tags");
@@ -87,6 +91,8 @@ public final class AllocatorConfig {
         this.leakTracking = Objects.requireNonNull(leakTracking, "leakTracking");
         this.zeroed = zeroed;
         this.largeCacheBytes = largeCacheBytes;
+        this.releaseAfter = releaseAfter;
+        this.cachedBytesLimit = cachedBytesLimit;
     }
 
     /**
@@ -181,6 +187,48 @@ public final class AllocatorConfig {
         return memoryLimit == UNLIMITED ? DEFAULT_LARGE_CACHE : Math.min(DEFAULT_LARGE_CACHE, memoryLimit / 4);
     }
 
+    /**
+     * How long free memory stays idle before a background thread gives it back to the OS, or null
+     * (the default) for no background thread: memory then goes back only when {@link
+     * NativeAllocator#trim()} is called or the memory limit asks for it. See {@link #withReleaseAfter}.
+     *
+     * @return the delay, or null when background release is off
+     */
+    public Duration releaseAfter() {
+        return releaseAfter;
+    }
+
+    /**
+     * The most bytes of free memory the central stacks and the large-span cache keep for reuse
+     * before frees start giving it back to the OS, or {@link #UNLIMITED} (the default). Past it,
+     * the spill that crossed it releases its class's wholly free chunks and then free large
+     * spans. Thread rings are bounded on their own (at most 256 KiB or one block per class) and
+     * are not counted, so the hot path touches no shared counter. Off by default because it puts
+     * {@code madvise} calls on the free path of whichever thread crosses the limit; the memory
+     * limit, {@link NativeAllocator#trim()} and {@link #withReleaseAfter} bound memory without that.
+     *
+     * @return the limit in bytes, or {@link #UNLIMITED}
+     */
+    public long cachedBytesLimit() {
+        return cachedBytesLimit;
+    }
+
+    /**
+     * This config with a limit on free memory kept for reuse; see {@link #cachedBytesLimit()}.
+     *
+     * @param bytes the limit, or {@link #UNLIMITED}
+     * @return a new config
+     * @throws IllegalArgumentException if negative
+     */
+    public AllocatorConfig withCachedBytesLimit(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("cachedBytesLimit " + bytes
+                    + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
+        }
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed,
+                largeCacheBytes, releaseAfter, bytes);
+    }
+
     ThreadCaching threadCaching() {
         return threadCaching;
     }
@@ -194,7 +242,7 @@ public final class AllocatorConfig {
      */
     public AllocatorConfig withName(String value) {
         return new AllocatorConfig(Objects.requireNonNull(value, "name"), checkFrees, memoryLimit, debug,
-                threadCaching, leakTracking, zeroed, largeCacheBytes);
+                threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
     }
 
     /**
@@ -205,7 +253,7 @@ public final class AllocatorConfig {
      * @throws IllegalArgumentException if turned off while debug mode or leak tracking needs it
      */
     public AllocatorConfig withCheckFrees(boolean value) {
-        return new AllocatorConfig(name, value, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes);
+        return new AllocatorConfig(name, value, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
     }
 
     /**
@@ -216,7 +264,7 @@ public final class AllocatorConfig {
      * @throws IllegalArgumentException if negative, or below one 64 KiB chunk
      */
     public AllocatorConfig withMemoryLimit(long bytes) {
-        return new AllocatorConfig(name, checkFrees, bytes, debug, threadCaching, leakTracking, zeroed, largeCacheBytes);
+        return new AllocatorConfig(name, checkFrees, bytes, debug, threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
     }
 
     /**
@@ -226,7 +274,7 @@ public final class AllocatorConfig {
      * @return a new config
      */
     public AllocatorConfig withZeroed(boolean value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, value, largeCacheBytes);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, value, largeCacheBytes, releaseAfter, cachedBytesLimit);
     }
 
     /**
@@ -237,7 +285,7 @@ public final class AllocatorConfig {
      * @throws IllegalArgumentException if tracking is asked for while free checks are off
      */
     public AllocatorConfig withLeakTracking(LeakTracking value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, value, zeroed, largeCacheBytes);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, value, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
     }
 
     /**
@@ -248,7 +296,7 @@ public final class AllocatorConfig {
      * @throws IllegalArgumentException if turned on while free checks are off
      */
     public AllocatorConfig withDebug(boolean value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, value, threadCaching, leakTracking, zeroed, largeCacheBytes);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, value, threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
     }
 
     /**
@@ -263,31 +311,55 @@ public final class AllocatorConfig {
             throw new IllegalArgumentException("largeCacheBytes " + bytes
                     + " is negative: use a byte count, or 0 to give every large block straight back to the OS");
         }
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, bytes);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, bytes, releaseAfter, cachedBytesLimit);
+    }
+
+    /**
+     * This config with background release on: one daemon thread per allocator wakes every quarter
+     * {@code delay}, reclaims the caches of ended threads, releases ({@code madvise}) the free
+     * chunks of every size class that has had no refill or spill for {@code delay}, and unmaps
+     * free large blocks kept longer than {@code delay}; so memory left idle goes back to the OS
+     * within 1.5 x {@code delay} with no call to {@link NativeAllocator#trim()}. {@code close()}
+     * stops the thread. Off by default: a latency-sensitive application decides when to trim.
+     * (jemalloc's {@code dirty_decay_ms}, tcmalloc's background release.)
+     *
+     * @param delay how long free memory stays idle before release, 1 ms to 1 day; null turns it off
+     * @return a new config
+     * @throws IllegalArgumentException if {@code delay} is outside 1 ms to 1 day
+     */
+    public AllocatorConfig withReleaseAfter(Duration delay) {
+        if (delay != null && (delay.compareTo(Duration.ofMillis(1)) < 0 || delay.compareTo(Duration.ofDays(1)) > 0)) {
+            throw new IllegalArgumentException("releaseAfter " + delay + " must be 1 ms to 1 day, or null for no"
+                    + " background release");
+        }
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed,
+                largeCacheBytes, delay, cachedBytesLimit);
     }
 
     /** The ablation seam (see {@link ThreadCaching}); package-private, for tests. */
     AllocatorConfig withThreadCaching(ThreadCaching value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, value, leakTracking, zeroed, largeCacheBytes);
+        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, value, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof AllocatorConfig c && Objects.equals(name, c.name) && checkFrees == c.checkFrees
                 && memoryLimit == c.memoryLimit && debug == c.debug && threadCaching == c.threadCaching
-                && leakTracking == c.leakTracking && zeroed == c.zeroed && largeCacheBytes == c.largeCacheBytes;
+                && leakTracking == c.leakTracking && zeroed == c.zeroed && largeCacheBytes == c.largeCacheBytes
+                && Objects.equals(releaseAfter, c.releaseAfter) && cachedBytesLimit == c.cachedBytesLimit;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes);
+        return Objects.hash(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes,
+                releaseAfter, cachedBytesLimit);
     }
 
     @Override
     public String toString() {
         return "AllocatorConfig[name=" + name + ", checkFrees=" + checkFrees + ", memoryLimit=" + memoryLimit
                 + ", debug=" + debug + ", leakTracking=" + leakTracking + ", zeroed=" + zeroed
-                + ", largeCacheBytes=" + largeCacheBytes() + (threadCaching == ThreadCaching.BOUNDED ? "" : ", ablation="
+                + ", largeCacheBytes=" + largeCacheBytes() + ", releaseAfter=" + releaseAfter + ", cachedBytesLimit=" + cachedBytesLimit + (threadCaching == ThreadCaching.BOUNDED ? "" : ", ablation="
                 + threadCaching) + "]";
     }
 }

@@ -61,6 +61,7 @@ final class CentralStack extends CentralStackPadAfter {
             slots[start + i] = blocks[--count];
         }
         refills++;
+        owner.freeBytes.addAndGet(-n * blockSize);
         return true;
     }
 
@@ -68,12 +69,14 @@ final class CentralStack extends CentralStackPadAfter {
     synchronized void spill(long[] slots, int start, int n) {
         owner.checkOpen();
         pushAll(slots, start, n);
+        owner.freeBytes.addAndGet(n * blockSize);
         spills++;
     }
 
     /** Takes {@code n} blocks of a cache that no thread uses any more. */
     synchronized void reclaim(long[] slots, int start, int n) {
         pushAll(slots, start, n);
+        owner.freeBytes.addAndGet(n * blockSize);
     }
 
     private void pushAll(long[] slots, int start, int n) {
@@ -98,6 +101,7 @@ final class CentralStack extends CentralStackPadAfter {
             carving = fresh;
             carved = 0;
             addChunk(fresh);
+            owner.freeBytes.addAndGet(chunkBytes);
         }
         int n = Math.min(batch, blocksPerChunk - carved);
         if (count + n > blocks.length) {
@@ -120,49 +124,73 @@ final class CentralStack extends CentralStackPadAfter {
 
     /**
      * Gives back to the OS every chunk of this class whose blocks are all here (on the stack or,
-     * for the chunk being carved, not carved yet). Returns the bytes released. Sorts the stack and
-     * the chunk list and sweeps them together: no per-block lookup structure is kept for this.
+     * for the chunk being carved, not carved yet). Returns the bytes released. Under this stack's
+     * lock it only sorts the stack and the chunk list, sweeps them together and takes the free
+     * chunks out (no per-block lookup structure is kept for this); the {@code madvise} of each
+     * chunk runs after the lock is let go, so a refill of this class waits for the sweep, never
+     * for the OS. Chunks on their way out count in {@code Central} until they are released.
      */
-    synchronized long trim() {
-        if (chunkCount == 0) {
-            return 0;
-        }
-        Arrays.sort(blocks, 0, count);
-        Arrays.sort(chunks, 0, chunkCount);
-        long bytes = 0;
-        int keptChunks = 0;
-        int keptBlocks = 0;
-        int next = 0;
-        for (int c = 0; c < chunkCount; c++) {
-            long chunk = chunks[c];
-            int first = next;
-            while (next < count && blocks[next] < chunk + chunkBytes) {
-                next++;
+    long trim() {
+        long[] free;
+        int freeCount = 0;
+        synchronized (this) {
+            if (chunkCount == 0) {
+                return 0;
             }
-            int here = next - first;
-            int expected = chunk == carving ? carved : blocksPerChunk;
-            if (here == expected) {
-                heap.release(chunk, chunkBytes);
-                owner.checks.chunkReleased(chunk, chunkBytes);
-                bytes += chunkBytes;
-                if (chunk == carving) {
-                    carving = -1;
+            Arrays.sort(blocks, 0, count);
+            Arrays.sort(chunks, 0, chunkCount);
+            free = new long[chunkCount];
+            int keptChunks = 0;
+            int keptBlocks = 0;
+            int next = 0;
+            for (int c = 0; c < chunkCount; c++) {
+                long chunk = chunks[c];
+                int first = next;
+                while (next < count && blocks[next] < chunk + chunkBytes) {
+                    next++;
                 }
-            } else {
-                chunks[keptChunks++] = chunk;
-                System.arraycopy(blocks, first, blocks, keptBlocks, here);
-                keptBlocks += here;
+                int here = next - first;
+                int expected = chunk == carving ? carved : blocksPerChunk;
+                if (here == expected) {
+                    free[freeCount++] = chunk;
+                    if (chunk == carving) {
+                        carving = -1;
+                    }
+                } else {
+                    chunks[keptChunks++] = chunk;
+                    System.arraycopy(blocks, first, blocks, keptBlocks, here);
+                    keptBlocks += here;
+                }
             }
+            chunkCount = keptChunks;
+            count = keptBlocks;
+            releasing += freeCount * chunkBytes;
+            owner.freeBytes.addAndGet(-freeCount * chunkBytes);
         }
-        chunkCount = keptChunks;
-        count = keptBlocks;
+        long bytes = 0;
+        try {
+            for (int i = 0; i < freeCount; i++) {
+                owner.checks.chunkReleased(free[i], chunkBytes);
+                heap.release(free[i], chunkBytes);
+                bytes += chunkBytes;
+                synchronized (this) {
+                    releasing -= chunkBytes;
+                }
+            }
+        } catch (RuntimeException e) {
+            // close() ran meanwhile: the chunks not released go with the whole reservation.
+            synchronized (this) {
+                releasing -= (freeCount * chunkBytes - bytes);
+            }
+            throw e;
+        }
         return bytes;
     }
 
     /** Bytes of free blocks here, counting chunk space not yet carved. */
     synchronized long bytes() {
         long uncarved = carving < 0 ? 0 : blocksPerChunk - carved;
-        return (count + uncarved) * blockSize;
+        return (count + uncarved) * blockSize + releasing;
     }
 
     synchronized long refills() {
@@ -206,6 +234,8 @@ abstract class CentralStackFields extends CentralStackPadBefore {
     int chunkCount;
     long refills;
     long spills;
+    /** Bytes of chunks a {@code trim()} took out of this stack and has not released yet. */
+    long releasing;
 
     CentralStackFields(NativeAllocator owner, Heap heap, int sizeClass) {
         this.owner = owner;

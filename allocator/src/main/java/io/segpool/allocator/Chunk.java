@@ -21,6 +21,8 @@ final class Chunk {
      * guarded by the {@link LargeBlocks} that owns it.
      */
     long largeSize;
+    /** When the block went into the large-span cache ({@link System#nanoTime()}); guarded as {@link #largeSize}. */
+    long freedAt;
     final MemorySegment memory;
     /** The scope of {@link #memory} and of the segment handed out. */
     final MemorySegment.Scope scope;

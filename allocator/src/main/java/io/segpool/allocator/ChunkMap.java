@@ -32,28 +32,38 @@ final class ChunkMap {
     private ChunkMap() {
     }
 
-    /** The chunk that holds {@code address}, or null when no live chunk does. */
+    /**
+     * The chunk that holds {@code address}, or null when no live chunk does. Acquire loads: a
+     * caller that finds a chunk gone also sees what its remover did before (close() sets the
+     * allocator's closed flag before it unregisters, so a null here after close reads as closed).
+     */
     static Chunk lookup(long address) {
         long region = address >>> REGION_SHIFT;
         if (region >= REGIONS) {
             return null;
         }
-        Chunk[] granules = ROOT[(int) region];
+        Chunk[] granules = (Chunk[]) ROOT_SLOT.getAcquire(ROOT, (int) region);
         if (granules == null) {
             return null;
         }
-        return granules[(int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1)];
+        return (Chunk) GRANULE_SLOT.getAcquire(granules, (int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1));
     }
 
     static synchronized void register(Chunk chunk) {
-        set(chunk.base, chunk.length, chunk);
+        set(chunk.base, chunk.length, null, chunk);
     }
 
+    /**
+     * Clears the granules that still name {@code chunk}. A chunk is unregistered after it is
+     * unmapped, and by then the OS may have handed its addresses to a new mapping that another
+     * thread registered: those granules name the new chunk and stay.
+     */
     static synchronized void unregister(Chunk chunk) {
-        set(chunk.base, chunk.length, null);
+        set(chunk.base, chunk.length, chunk, null);
     }
 
-    private static void set(long base, long length, Chunk value) {
+    /** Sets each granule of the range to {@code value}; with {@code only} set, just those that hold it. */
+    private static void set(long base, long length, Chunk only, Chunk value) {
         for (long address = base; address < base + length; address += ChunkSource.CHUNK_ALIGNMENT) {
             long region = address >>> REGION_SHIFT;
             if (region >= REGIONS) {
@@ -64,7 +74,10 @@ final class ChunkMap {
                 granules = new Chunk[GRANULES_PER_REGION];
                 ROOT_SLOT.setRelease(ROOT, (int) region, granules);
             }
-            GRANULE_SLOT.setRelease(granules, (int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1), value);
+            int slot = (int) (address >>> GRANULE_SHIFT) & (GRANULES_PER_REGION - 1);
+            if (only == null || granules[slot] == only) {
+                GRANULE_SLOT.setRelease(granules, slot, value);
+            }
         }
     }
 }

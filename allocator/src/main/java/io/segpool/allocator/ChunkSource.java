@@ -81,7 +81,11 @@ final class ChunkSource {
         return chunk;
     }
 
-    /** Gives a large block back to the OS: it leaves the map, its segment turns invalid, it is unmapped. */
+    /**
+     * Gives a large block back to the OS: its segment turns invalid and it is unmapped, then it
+     * leaves the map and the figures. If the arena cannot close (a downcall holds a segment of
+     * it), the exception is thrown with the block still live, mapped and counted.
+     */
     void release(Chunk chunk) {
         if (!live.remove(chunk)) {
             synchronized (this) {
@@ -91,7 +95,12 @@ final class ChunkSource {
             }
             throw new IllegalStateException("bad chunk release: " + chunk + " is not live");
         }
-        unmap(chunk);
+        try {
+            unmap(chunk);
+        } catch (RuntimeException e) {
+            live.add(chunk);
+            throw e;
+        }
     }
 
     /** Gives every large block back; for {@link NativeAllocator#close()}. No mapping is added after it. */
@@ -109,8 +118,8 @@ final class ChunkSource {
     }
 
     private void unmap(Chunk chunk) {
-        ChunkMap.unregister(chunk);
         chunk.release();
+        ChunkMap.unregister(chunk);
         budget.give(chunk.length);
         mapped.addAndGet(-chunk.length);
         long sysAfter = budget.mapped(-chunk.length);

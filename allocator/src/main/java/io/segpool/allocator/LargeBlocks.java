@@ -96,6 +96,7 @@ final class LargeBlocks {
         }
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator) {
+            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
             throw Refusals.notFromHere(allocator, address, size, segment, chunk);
         }
         if (segment.scope() != chunk.scope) {
@@ -109,6 +110,7 @@ final class LargeBlocks {
         allocator.checkOpen();
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator) {
+            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
             throw Refusals.notFromHere(allocator, address, size, null, chunk);
         }
         release(chunk, address, size);
@@ -149,6 +151,7 @@ final class LargeBlocks {
                 throw Refusals.wrongSize(address, size, chunk.largeSize);
             }
             chunk.largeSize = -1;
+            chunk.freedAt = System.nanoTime();
             inuse.addAndGet(-chunk.length);
             frees.incrementAndGet();
             if (leaks != null) {
@@ -156,7 +159,11 @@ final class LargeBlocks {
             }
             cached.add(chunk);
             cachedBytes += chunk.length;
-            evicted = evictOver(cap);
+            long keep = cap;
+            if (allocator.cachedBytesLimit != 0) {
+                keep = Math.min(keep, Math.max(0, allocator.cachedBytesLimit - allocator.freeBytes.get()));
+            }
+            evicted = evictOver(keep);
         }
         unmap(evicted);
     }
@@ -185,6 +192,35 @@ final class LargeBlocks {
             }
         }
         return bytes;
+    }
+
+    /**
+     * Unmaps the cached spans freed before {@code freedBefore} ({@link System#nanoTime()}), for the
+     * background release; returns the bytes unmapped.
+     */
+    long releaseIdle(long freedBefore) {
+        List<Chunk> idle = null;
+        synchronized (this) {
+            // Least recently freed first: stop at the first span freed since.
+            while (!cached.isEmpty() && cached.get(0).freedAt - freedBefore < 0) {
+                Chunk oldest = cached.remove(0);
+                cachedBytes -= oldest.length;
+                if (idle == null) {
+                    idle = new ArrayList<>();
+                }
+                idle.add(oldest);
+            }
+        }
+        return unmap(idle);
+    }
+
+    /** Unmaps cached spans, least recently freed first, until at most {@code bytes} are cached. */
+    long evictTo(long bytes) {
+        List<Chunk> evicted;
+        synchronized (this) {
+            evicted = evictOver(bytes);
+        }
+        return unmap(evicted);
     }
 
     /** Unmaps every cached span, for {@link NativeAllocator#trim()}; returns the bytes unmapped. */
@@ -218,6 +254,7 @@ final class LargeBlocks {
         }
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator) {
+            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
             throw Refusals.viewBeyondBlock(address, size, -1, -1);
         }
         long handedOut;

@@ -87,6 +87,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * a thread to the slow path, which reads it again with acquire.
      */
     private ThreadCache[] cacheTable;
+    /**
+     * Bytes of free class blocks on the central stacks (and chunk space not carved yet): changed
+     * by the central stacks under their locks, one add per batch, and read by the spill path when
+     * {@link AllocatorConfig#cachedBytesLimit()} is set.
+     */
+    final java.util.concurrent.atomic.AtomicLong freeBytes = new java.util.concurrent.atomic.AtomicLong();
+    /** {@link AllocatorConfig#cachedBytesLimit()}, 0 for none. */
+    final long cachedBytesLimit;
+    /** The release thread of {@link AllocatorConfig#releaseAfter()}, or null; set once by create. */
+    private BackgroundRelease backgroundRelease;
     /** Set once by {@link #close()}; read on the slow paths. */
     private volatile boolean closed;
     /** Scratch for {@link #readMemStats}, which holds its monitor so that the read makes no garbage. */
@@ -106,6 +116,19 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             centrals[c] = new CentralStack(this, heap, c);
         }
         this.caches = new CacheRegistry(this);
+        this.cachedBytesLimit = config.cachedBytesLimit();
+    }
+
+    /**
+     * The spill path's check of {@link AllocatorConfig#cachedBytesLimit()}, after class
+     * {@code sizeClass} took a batch: past the limit, that class's wholly free chunks go back to
+     * the OS, then free large spans, least recently freed first, until the limit holds.
+     */
+    void releaseOverLimit(int sizeClass) {
+        if (freeBytes.get() + large.cachedBytes() > cachedBytesLimit) {
+            centrals[sizeClass].trim();
+            large.evictTo(Math.max(0, cachedBytesLimit - freeBytes.get()));
+        }
     }
 
     /**
@@ -132,6 +155,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         NativeAllocator allocator = new NativeAllocator(Objects.requireNonNull(config, "config"),
                 Objects.requireNonNull(mapper, "mapper"));
         OpenAllocators.add(allocator);
+        allocator.backgroundRelease = BackgroundRelease.start(allocator);
         return allocator;
     }
 
@@ -440,6 +464,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
             closed = true;
         }
         OpenAllocators.remove(this);
+        if (backgroundRelease != null) {
+            backgroundRelease.stop();
+        }
         large.releaseAll();
         heap.close();
         caches.releaseAll();
@@ -457,6 +484,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         MemStats stats = new MemStats();
         readMemStats(stats);
         return LeakTracker.report(checks.leaks(), stats);
+    }
+
+    /** The background release thread, or null; for tests. */
+    Thread backgroundReleaseThread() {
+        return backgroundRelease == null ? null : backgroundRelease.thread();
     }
 
     /**

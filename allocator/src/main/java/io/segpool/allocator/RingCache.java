@@ -104,6 +104,9 @@ final class RingCache {
             } else {
                 central.spill(ring, ThreadCache.HEADER, batch);
                 AllocatorEvents.spill(central.blockSize, batch);
+                if (allocator.cachedBytesLimit != 0) {
+                    allocator.releaseOverLimit(sizeClass);
+                }
             }
             SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + batch);
             int kept = capacity - batch;

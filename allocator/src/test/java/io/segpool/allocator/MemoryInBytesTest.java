@@ -56,6 +56,30 @@ class MemoryInBytesTest {
     }
 
     @Test
+    void pastTheCachedBytesLimitFreesGiveMemoryBackToTheOs() {
+        long limit = 4 * MiB;
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withCachedBytesLimit(limit))) {
+            long blockSize = 64 << 10;
+            List<MemorySegment> held = new ArrayList<>();
+            for (int i = 0; i < 512; i++) {
+                held.add(allocator.allocate(blockSize));
+            }
+            held.add(allocator.allocate(8 * MiB));
+            held.forEach(allocator::free);
+            MemStats stats = TestSupport.stats(allocator);
+            assertTrue(stats.central() <= limit, "free memory kept " + stats.central() + " past the limit " + limit
+                    + "\n" + stats);
+            assertTrue(stats.cached() <= RingCache.RING_BYTES, "the ring holds " + stats.cached());
+            assertTrue(stats.released() >= 32 * MiB - limit - RingCache.RING_BYTES, "released " + stats.released());
+            assertEquals(0, stats.inuse());
+            TestSupport.assertConserved(stats);
+        }
+        try (NativeAllocator unlimited = NativeAllocator.create()) {
+            assertEquals(AllocatorConfig.UNLIMITED, unlimited.config().cachedBytesLimit(), "off by default");
+        }
+    }
+
+    @Test
     void oneRequestOfAnyClassMapsAtMostTwoMiB() {
         for (int c = 0; c < SizeClasses.count(); c++) {
             long size = SizeClasses.size(c);
@@ -167,6 +191,8 @@ class MemoryInBytesTest {
             long after = residentBytes();
             assertTrue(after - before <= 64 * MiB, "RSS " + (after - before) / MiB + " MiB above where it started"
                     + " after free, flush and trim (it was " + (touched - before) / MiB + " MiB above)");
+            System.out.printf("RSS: %,d MiB at start, +%,d MiB with 512 MiB touched, +%,d MiB after free, flush"
+                    + " and trim%n", before / MiB, (touched - before) / MiB, (after - before) / MiB);
             MemStats stats = TestSupport.stats(allocator);
             assertEquals(512 * MiB, stats.released(), "Released counts what trim gave back\n" + stats);
             TestSupport.assertConserved(stats);

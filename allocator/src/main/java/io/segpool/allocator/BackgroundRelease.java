@@ -1,0 +1,105 @@
+package io.segpool.allocator;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The opt-in background release ({@link AllocatorConfig#withReleaseAfter}): one daemon thread per
+ * allocator that gives idle free memory back to the OS without anyone calling
+ * {@link NativeAllocator#trim()} (jemalloc's {@code dirty_decay_ms}, tcmalloc's background
+ * release, the Go runtime's scavenger).
+ *
+ * <p>Every quarter delay it reclaims the caches of ended threads, then looks at each class's refill
+ * and spill counters: a class whose counters have not moved for a whole delay, and that has not
+ * been trimmed since they last moved, is trimmed (its wholly free chunks released with
+ * {@code madvise}); free large spans kept longer than the delay are unmapped. So free memory
+ * idle for the delay is given back within one and a half delays (a quarter to notice the last
+ * activity, the delay, a quarter to notice it passed), and a busy class is never
+ * trimmed under its users' feet. {@code close()} stops the thread.
+ */
+final class BackgroundRelease implements Runnable {
+
+    private final NativeAllocator allocator;
+    private final long delayNanos;
+    private final Thread thread;
+    private final long[] lastActivity;
+    private final long[] lastChange;
+    private final boolean[] trimmedSince;
+    private volatile boolean stopped;
+
+    private BackgroundRelease(NativeAllocator allocator, long delayNanos) {
+        this.allocator = allocator;
+        this.delayNanos = delayNanos;
+        int classes = SizeClasses.count();
+        this.lastActivity = new long[classes];
+        this.lastChange = new long[classes];
+        this.trimmedSince = new boolean[classes];
+        this.thread = Thread.ofPlatform().daemon().name("segpool-release-" + allocator.name()).unstarted(this);
+    }
+
+    /** Starts the release thread of {@code allocator}, or returns null when its config has none. */
+    static BackgroundRelease start(NativeAllocator allocator) {
+        java.time.Duration delay = allocator.config().releaseAfter();
+        if (delay == null) {
+            return null;
+        }
+        BackgroundRelease release = new BackgroundRelease(allocator, delay.toNanos());
+        release.thread.start();
+        return release;
+    }
+
+    @Override
+    public void run() {
+        long now = System.nanoTime();
+        java.util.Arrays.fill(lastChange, now);
+        while (!stopped) {
+            LockSupport.parkNanos(this, delayNanos / 4);
+            if (stopped) {
+                return;
+            }
+            try {
+                tick(System.nanoTime());
+            } catch (IllegalStateException closed) {
+                return; // close() won the race: nothing is left to release
+            }
+        }
+    }
+
+    private void tick(long now) {
+        allocator.checkOpen();
+        allocator.caches.reclaimEnded();
+        long bytes = allocator.large.releaseIdle(now - delayNanos);
+        for (int c = 0; c < lastActivity.length; c++) {
+            CentralStack central = allocator.central(c);
+            long activity = central.refills() + central.spills();
+            if (activity != lastActivity[c]) {
+                lastActivity[c] = activity;
+                lastChange[c] = now;
+                trimmedSince[c] = false;
+            } else if (!trimmedSince[c] && now - lastChange[c] >= delayNanos) {
+                bytes += central.trim();
+                trimmedSince[c] = true;
+            }
+        }
+        if (bytes > 0) {
+            AllocatorEvents.trim(bytes);
+        }
+    }
+
+    /** Stops the thread and waits for it to finish its tick (it never waits on the allocator). */
+    void stop() {
+        stopped = true;
+        LockSupport.unpark(thread);
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The release thread, for tests. */
+    Thread thread() {
+        return thread;
+    }
+}
