@@ -25,6 +25,15 @@ import java.util.concurrent.locks.LockSupport;
  * batch (as MemStats states them) and checked against the class's refill and spill counters.
  *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp jmh/target/benchmarks.jar io.segpool.jmh.TrimLatencyHarness [rounds]</pre>
+ *
+ * <p>Measured on the project's 2-core VM, 5 rounds, load average below 1.5, under
+ * {@code flock /tmp/bench.lock}. Before 89bd4e7 (trim held the class lock across every madvise):
+ * trims of 1.10 to 1.31 s; 1,044 refills in 5.82 s of trimming (179/s against 1.8 million/s with
+ * no trim), p50 0.0 us, p99 0.1 us (the refills before the trim reached the class), p99.9
+ * 1,118,831 us, max 1,183,842 us: the refill that met the trim waited for all of it. After 89bd4e7
+ * (the lock only over the sort and sweep): trims of 1.73 to 1.96 s (the refiller now runs beside
+ * them on the two cores); 9.7 million refills in 9.07 s of trimming (1.07 million/s), p50 0.1 us,
+ * p99 0.1 us, p99.9 0.7 us, max 19.4 ms; baseline p99 0.1 us, max 0.25 ms.
  */
 public final class TrimLatencyHarness {
 
