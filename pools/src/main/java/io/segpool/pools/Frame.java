@@ -15,7 +15,8 @@ import java.lang.foreign.SegmentAllocator;
  * }</pre>
  *
  * <p>Segments from a frame are not zeroed. Only the innermost open frame may allocate or close;
- * a closed frame refuses every call. Only the stack's thread may use it.
+ * a closed frame refuses every call. Only the stack's thread may use it: another thread gets
+ * {@link WrongThreadException}.
  */
 public final class Frame implements SegmentAllocator, AutoCloseable {
 
@@ -27,13 +28,30 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
         this.token = token;
     }
 
-    /** {@code size} bytes, 16-byte aligned, valid until this frame closes. */
+    /**
+     * Allocates {@code size} bytes, 16-byte aligned, valid until this frame closes.
+     *
+     * @param size the bytes wanted, 0 or more
+     * @return a segment of {@code size} bytes, not zeroed
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     @Override
     public MemorySegment allocate(long size) {
         return allocate(size, SegmentedStack.DEFAULT_ALIGNMENT);
     }
 
-    /** {@code size} bytes on an {@code alignment} boundary, valid until this frame closes. */
+    /**
+     * Allocates {@code size} bytes on an {@code alignment} boundary, valid until this frame closes.
+     *
+     * @param size the bytes wanted, 0 or more
+     * @param alignment a power of two
+     * @return a segment of {@code size} bytes, not zeroed
+     * @throws IllegalArgumentException if {@code size} is negative or {@code alignment} is not a power of two
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     @Override
     public MemorySegment allocate(long size, long alignment) {
         return stack.allocate(token, size, alignment);
@@ -47,6 +65,7 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      * @return the address of the first byte
      * @throws IllegalArgumentException if {@code size} is negative
      * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     public long allocateAddress(long size) {
         return stack.allocateAddress(token, size, SegmentedStack.DEFAULT_ALIGNMENT);
@@ -62,7 +81,12 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
         return (int) (token & SegmentedStack.MAX_DEPTH);
     }
 
-    /** Rewinds the stack to where this frame began; emptied segments go back to the pool. */
+    /**
+     * Rewinds the stack to where this frame began; emptied segments go back to the pool.
+     *
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     @Override
     public void close() {
         stack.pop(token);

@@ -25,7 +25,8 @@ import java.util.Arrays;
  * segments, big blocks and every refusal are separate methods.
  *
  * <p>Single-threaded by design, like a goroutine's stack: only the thread that made the stack may
- * use it or its frames. All fields are plain and owned by that thread.
+ * use it or its frames; any other thread gets {@link WrongThreadException}, as a confined
+ * {@link java.lang.foreign.Arena}'s segment throws. All fields are plain and owned by that thread.
  */
 public final class SegmentedStack implements AutoCloseable {
 
@@ -94,18 +95,29 @@ public final class SegmentedStack implements AutoCloseable {
      *
      * @return the new innermost frame; close it to rewind the stack
      * @throws IllegalStateException if the stack is closed, or {@link #MAX_DEPTH} frames are open
+     * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     public Frame push() {
         return new Frame(this, pushToken());
     }
 
-    /** {@return the number of open frames} */
+    /**
+     * {@return the number of open frames}
+     *
+     * @throws IllegalStateException if the stack is closed
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     public int depth() {
         checkUsable();
         return depth;
     }
 
-    /** {@return the number of segments this stack holds now} */
+    /**
+     * {@return the number of segments this stack holds now}
+     *
+     * @throws IllegalStateException if the stack is closed
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     public int segmentsHeld() {
         checkUsable();
         return segmentCount;
@@ -124,6 +136,8 @@ public final class SegmentedStack implements AutoCloseable {
     /**
      * Closes every open frame and gives all the stack's memory back to the pool. Idempotent; any
      * other call after it throws.
+     *
+     * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     @Override
     public void close() {
@@ -313,8 +327,8 @@ public final class SegmentedStack implements AutoCloseable {
         }
     }
 
-    private IllegalStateException wrongThread() {
-        return new IllegalStateException("a SegmentedStack belongs to the thread that made it (" + owner
+    private WrongThreadException wrongThread() {
+        return new WrongThreadException("a SegmentedStack belongs to the thread that made it (" + owner
                 + "), but " + Thread.currentThread() + " used it");
     }
 }
