@@ -22,10 +22,12 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
 
     private final SegmentedStack stack;
     private final long token;
+    private final int depth;
 
-    Frame(SegmentedStack stack, long token) {
+    Frame(SegmentedStack stack, long token, int depth) {
         this.stack = stack;
         this.token = token;
+        this.depth = depth;
     }
 
     /**
@@ -54,7 +56,7 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      */
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        return stack.allocate(token, size, alignment);
+        return stack.allocate(token, depth, size, alignment);
     }
 
     /**
@@ -68,17 +70,17 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     public long allocateAddress(long size) {
-        return stack.allocateAddress(token, size, SegmentedStack.DEFAULT_ALIGNMENT);
+        return stack.allocateAddress(token, depth, size, SegmentedStack.DEFAULT_ALIGNMENT);
     }
 
     /** {@return true until this frame closes (or its stack does)} */
     public boolean isOpen() {
-        return stack.isOpen(token);
+        return stack.isOpen(token, depth);
     }
 
     /** {@return the depth of this frame in its stack, 1 for the outermost} */
     public int depth() {
-        return (int) (token & SegmentedStack.MAX_DEPTH);
+        return depth;
     }
 
     /**
@@ -89,6 +91,6 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      */
     @Override
     public void close() {
-        stack.pop(token);
+        stack.pop(token, depth);
     }
 }
