@@ -12,8 +12,9 @@ import jdk.jfr.StackTrace;
 /**
  * JDK Flight Recorder events for the allocator's slow paths: a ring's refill and spill, a chunk
  * mapped or unmapped, a trim, an ended thread's cache reclaimed. The hot path (a ring hit) emits
- * nothing. Each emitter first asks its event type whether it is enabled, so with no recording
- * running an emitter costs one load and makes no event object.
+ * nothing. Every event names its allocator ({@link NativeAllocator#name()}), so several allocators
+ * in one JVM can be told apart. Each emitter first asks its event type whether it is enabled, so
+ * with no recording running an emitter costs one load and makes no event object.
  */
 final class AllocatorEvents {
 
@@ -23,6 +24,7 @@ final class AllocatorEvents {
     @Name("io.segpool.Refill") @Label("Ring Refill") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A thread's ring was empty and took a batch from its class's central stack")
     static final class Refill extends Event {
+        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
         @Label("Block Size") @DataAmount long blockSize;
         @Label("Blocks") int blocks;
     }
@@ -30,12 +32,14 @@ final class AllocatorEvents {
     @Name("io.segpool.Spill") @Label("Ring Spill") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A thread's ring was full and gave its oldest batch to its class's central stack")
     static final class Spill extends Event {
+        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
         @Label("Block Size") @DataAmount long blockSize;
         @Label("Blocks") int blocks;
     }
 
     @Name("io.segpool.ChunkMapped") @Label("Chunk Mapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
     static final class ChunkMapped extends Event {
+        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
         @Label("Bytes") @DataAmount long bytes;
         @Label("Block Size") @DataAmount @Description("a large block's own mapping: its length") long blockSize;
         @Label("Sys After") @DataAmount long sys;
@@ -43,6 +47,7 @@ final class AllocatorEvents {
 
     @Name("io.segpool.ChunkUnmapped") @Label("Chunk Unmapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
     static final class ChunkUnmapped extends Event {
+        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
         @Label("Bytes") @DataAmount long bytes;
         @Label("Block Size") @DataAmount @Description("a large block's own mapping: its length") long blockSize;
         @Label("Sys After") @DataAmount long sys;
@@ -50,12 +55,14 @@ final class AllocatorEvents {
 
     @Name("io.segpool.Trim") @Label("Trim") @Category({"segpool", "Allocator"}) @StackTrace(false)
     static final class Trim extends Event {
+        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
         @Label("Bytes Unmapped") @DataAmount long bytes;
     }
 
     @Name("io.segpool.CacheReclaimed") @Label("Dead Thread Cache Reclaimed") @Category({"segpool", "Allocator"})
     @StackTrace(false)
     static final class CacheReclaimed extends Event {
+        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
         @Label("Thread") String thread;
         @Label("Blocks") long blocks;
     }
@@ -67,27 +74,30 @@ final class AllocatorEvents {
     private static final EventType TRIM = EventType.getEventType(Trim.class);
     private static final EventType RECLAIMED = EventType.getEventType(CacheReclaimed.class);
 
-    static void refill(long blockSize, int blocks) {
+    static void refill(String allocator, long blockSize, int blocks) {
         if (REFILL.isEnabled()) {
             Refill event = new Refill();
+            event.allocator = allocator;
             event.blockSize = blockSize;
             event.blocks = blocks;
             event.commit();
         }
     }
 
-    static void spill(long blockSize, int blocks) {
+    static void spill(String allocator, long blockSize, int blocks) {
         if (SPILL.isEnabled()) {
             Spill event = new Spill();
+            event.allocator = allocator;
             event.blockSize = blockSize;
             event.blocks = blocks;
             event.commit();
         }
     }
 
-    static void mapped(long bytes, long blockSize, long sys) {
+    static void mapped(String allocator, long bytes, long blockSize, long sys) {
         if (MAPPED.isEnabled()) {
             ChunkMapped event = new ChunkMapped();
+            event.allocator = allocator;
             event.bytes = bytes;
             event.blockSize = blockSize;
             event.sys = sys;
@@ -95,9 +105,10 @@ final class AllocatorEvents {
         }
     }
 
-    static void unmapped(long bytes, long blockSize, long sys) {
+    static void unmapped(String allocator, long bytes, long blockSize, long sys) {
         if (UNMAPPED.isEnabled()) {
             ChunkUnmapped event = new ChunkUnmapped();
+            event.allocator = allocator;
             event.bytes = bytes;
             event.blockSize = blockSize;
             event.sys = sys;
@@ -105,17 +116,19 @@ final class AllocatorEvents {
         }
     }
 
-    static void trim(long bytes) {
+    static void trim(String allocator, long bytes) {
         if (TRIM.isEnabled()) {
             Trim event = new Trim();
+            event.allocator = allocator;
             event.bytes = bytes;
             event.commit();
         }
     }
 
-    static void reclaimed(Thread thread, long blocks) {
+    static void reclaimed(String allocator, Thread thread, long blocks) {
         if (RECLAIMED.isEnabled()) {
             CacheReclaimed event = new CacheReclaimed();
+            event.allocator = allocator;
             event.thread = thread.getName();
             event.blocks = blocks;
             event.commit();

@@ -81,7 +81,7 @@ final class BackgroundRelease implements Runnable {
             }
         }
         if (bytes > 0) {
-            AllocatorEvents.trim(bytes);
+            AllocatorEvents.trim(allocator.name(), bytes);
         }
     }
 

@@ -238,7 +238,7 @@ final class CacheRegistry {
             retiredFrees[c] += RingCache.frees(cache, c);
         }
         long blocks = RingCache.flush(cache);
-        AllocatorEvents.reclaimed(cache.owner, blocks);
+        AllocatorEvents.reclaimed(allocator.name(), cache.owner, blocks);
     }
 
     /** Live caches: platform threads' plus the stripes made so far. */

@@ -77,7 +77,7 @@ final class ChunkSource {
         mapped.addAndGet(length);
         long sysAfter = budget.mapped(length);
         ChunkMap.register(chunk);
-        AllocatorEvents.mapped(length, length, sysAfter);
+        AllocatorEvents.mapped(owner.name(), length, length, sysAfter);
         return chunk;
     }
 
@@ -123,7 +123,7 @@ final class ChunkSource {
         budget.give(chunk.length);
         mapped.addAndGet(-chunk.length);
         long sysAfter = budget.mapped(-chunk.length);
-        AllocatorEvents.unmapped(chunk.length, chunk.length, sysAfter);
+        AllocatorEvents.unmapped(owner.name(), chunk.length, chunk.length, sysAfter);
     }
 
     /** Bytes mapped for large blocks. */

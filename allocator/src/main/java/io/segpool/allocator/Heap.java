@@ -173,7 +173,7 @@ final class Heap {
             throw Refusals.osRefused(sizeClass, SizeClasses.size(sizeClass), 0, length, budget.sys(), refused);
         }
         TOP.setRelease(this, offset + length);
-        AllocatorEvents.mapped(length, SizeClasses.size(sizeClass), budget.mapped(length));
+        AllocatorEvents.mapped(budget.allocator, length, SizeClasses.size(sizeClass), budget.mapped(length));
         return offset;
     }
 
@@ -202,7 +202,7 @@ final class Heap {
         releasedRanges.put(start, end - start);
         released += length;
         budget.give(length);
-        AllocatorEvents.unmapped(length, 0, budget.sys());
+        AllocatorEvents.unmapped(budget.allocator, length, 0, budget.sys());
     }
 
     /** Writes the class table for a chunk: {@code value} (class + 1, or 0) and each grain's index. */

@@ -1,6 +1,7 @@
 package io.segpool.allocator;
 
 import io.segpool.stats.MemStats;
+import io.segpool.stats.internal.MemStatsWriter;
 
 /**
  * Sums an allocator's figures into a {@link MemStats}: the reader pays, the hot path does not.
@@ -10,13 +11,15 @@ import io.segpool.stats.MemStats;
  */
 final class MemStatsReader {
 
+    private static final MemStatsWriter WRITE = MemStatsWriter.get();
+
     private MemStatsReader() {
     }
 
     /** Fills {@code stats}; {@code sums} is scratch of three longs, held by the caller. */
     static void fill(MemStats stats, long[] sums, CentralStack[] centrals, CacheRegistry caches, Heap heap,
                      LargeBlocks large) {
-        stats.resetClasses(centrals.length);
+        WRITE.resetClasses(stats, centrals.length);
         long inuse = large.inuse();
         long mallocs = large.mallocs();
         long frees = large.frees();
@@ -26,21 +29,21 @@ final class MemStatsReader {
             long size = SizeClasses.size(c);
             caches.sumClass(c, sums);
             CentralStack central = centrals[c];
-            stats.setClass(c, size, sums[0], sums[1], central.refills(), central.spills());
-            stats.setClassLimits(c, RingCache.capacity(c), RingCache.batch(c), central.chunkBytes);
+            WRITE.setClass(stats, c, size, sums[0], sums[1], central.refills(), central.spills());
+            WRITE.setClassLimits(stats, c, RingCache.capacity(c), RingCache.batch(c), central.chunkBytes);
             mallocs += sums[0];
             frees += sums[1];
             inuse += (sums[0] - sums[1]) * size;
             cached += sums[2] * size;
             centralBytes += central.bytes();
         }
-        stats.setSys(heap.top() + large.mapped());
-        stats.setInuse(inuse);
-        stats.setMallocs(mallocs);
-        stats.setFrees(frees);
-        stats.setCached(cached);
-        stats.setCentral(centralBytes);
-        stats.setReleased(heap.released());
-        stats.setThreadCaches(caches.cacheCount());
+        WRITE.setSys(stats, heap.top() + large.mapped());
+        WRITE.setInuse(stats, inuse);
+        WRITE.setMallocs(stats, mallocs);
+        WRITE.setFrees(stats, frees);
+        WRITE.setCached(stats, cached);
+        WRITE.setCentral(stats, centralBytes);
+        WRITE.setReleased(stats, heap.released());
+        WRITE.setThreadCaches(stats, caches.cacheCount());
     }
 }

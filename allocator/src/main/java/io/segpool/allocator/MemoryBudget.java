@@ -12,13 +12,16 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class MemoryBudget {
 
+    /** {@link NativeAllocator#name()}, for the events of the slow paths that hold only this budget. */
+    final String allocator;
     /** {@link AllocatorConfig#memoryLimit()}: 0 for none. */
     final long limit;
     private final AtomicLong resident = new AtomicLong();
     /** {@code Sys}: heap committed plus large blocks mapped; released chunks stay in it. */
     private final AtomicLong sys = new AtomicLong();
 
-    MemoryBudget(long limit) {
+    MemoryBudget(String allocator, long limit) {
+        this.allocator = allocator;
         this.limit = limit;
     }
 

@@ -106,7 +106,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         this.config = config;
         this.name = config.name() != null ? config.name() : "segpool-" + SERIAL.incrementAndGet();
         this.mode = BlockChecks.mode(config);
-        MemoryBudget budget = new MemoryBudget(config.memoryLimit());
+        MemoryBudget budget = new MemoryBudget(name, config.memoryLimit());
         this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()));
         this.checks = new BlockChecks(this, heap, config);
         this.large = new LargeBlocks(this, heap, new ChunkSource(this, mapper, budget), checks.leaks(),
@@ -430,7 +430,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         for (CentralStack central : centrals) {
             bytes += central.trim();
         }
-        AllocatorEvents.trim(bytes);
+        AllocatorEvents.trim(name, bytes);
         return bytes;
     }
 

@@ -76,7 +76,7 @@ final class RingCache {
             CentralStack central = allocator.central(sizeClass);
             central.refill(ring, ThreadCache.HEADER, n);
             SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
-            AllocatorEvents.refill(central.blockSize, n);
+            AllocatorEvents.refill(allocator.name(), central.blockSize, n);
         }
         SLOT.setOpaque(ring, ThreadCache.COUNT, (long) n);
         return n;
@@ -103,7 +103,7 @@ final class RingCache {
                 keep(cache, sizeClass, ring, batch);
             } else {
                 central.spill(ring, ThreadCache.HEADER, batch);
-                AllocatorEvents.spill(central.blockSize, batch);
+                AllocatorEvents.spill(allocator.name(), central.blockSize, batch);
                 if (allocator.cachedBytesLimit != 0) {
                     allocator.releaseOverLimit(sizeClass);
                 }

@@ -8,12 +8,16 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The slow paths show up in a JFR recording with their sizes and counts; ring hits do not. */
+/**
+ * The slow paths show up in a JFR recording with their sizes and counts and the name of the
+ * allocator they happened in; ring hits do not.
+ */
 class AllocatorEventsTest {
 
     @Test
@@ -24,7 +28,9 @@ class AllocatorEventsTest {
                 recording.enable("io.segpool." + name);
             }
             recording.start();
-            try (NativeAllocator allocator = NativeAllocator.create()) {
+            try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("events-main"));
+                 NativeAllocator other = NativeAllocator.create(AllocatorConfig.defaults().withName("events-other"))) {
+                other.freeAddress(other.allocateAddress(64), 64); // one refill, one chunk, in the other allocator
                 // 100 blocks of 64 B: 7 refills of 16; freeing them all overflows the 32-slot ring: spills.
                 long[] blocks = new long[100];
                 for (int i = 0; i < blocks.length; i++) {
@@ -49,7 +55,18 @@ class AllocatorEventsTest {
         }
         List<RecordedEvent> events = RecordingFile.readAllEvents(file);
         Files.delete(file);
-        var byName = events.stream().collect(Collectors.groupingBy(e -> e.getEventType().getName()));
+        List<RecordedEvent> ours = events.stream().filter(e -> e.getEventType().getName().startsWith("io.segpool.")).toList();
+        assertTrue(ours.stream().allMatch(e -> e.getString("allocator") != null), "every event names its allocator");
+        assertEquals(Set.of("Refill", "Spill", "ChunkMapped", "ChunkUnmapped", "Trim", "CacheReclaimed"),
+                ours.stream().filter(e -> "events-main".equals(e.getString("allocator")))
+                        .map(e -> e.getEventType().getName().substring("io.segpool.".length())).collect(Collectors.toSet()),
+                "each kind of event, named after the allocator it happened in");
+        List<RecordedEvent> others = ours.stream().filter(e -> "events-other".equals(e.getString("allocator"))).toList();
+        assertEquals(1, others.stream().filter(e -> e.getEventType().getName().equals("io.segpool.Refill")).count(),
+                "the other allocator's one refill, under its own name: " + others);
+        assertTrue(others.stream().anyMatch(e -> e.getEventType().getName().equals("io.segpool.ChunkMapped")));
+        var byName = ours.stream().filter(e -> "events-main".equals(e.getString("allocator")))
+                .collect(Collectors.groupingBy(e -> e.getEventType().getName()));
 
         List<RecordedEvent> refills = byName.get("io.segpool.Refill");
         assertEquals(7, refills.stream().filter(e -> e.getLong("blockSize") == 64).count(), "refills of 64 B");

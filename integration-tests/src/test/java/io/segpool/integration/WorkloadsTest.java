@@ -51,9 +51,10 @@ class WorkloadsTest {
             var frame = stack.push();
             frame.allocate(3000);
             SegpoolStats stats = new SegpoolStats(allocator, stacks, defers);
-            try (AutoCloseable registration = stats.register()) {
+            try (SegpoolStats.Registration registration = stats.register()) {
                 MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-                ObjectName name = new ObjectName("io.segpool:type=MemStats");
+                ObjectName name = new ObjectName("io.segpool:type=MemStats,name=" + allocator.name());
+                assertEquals(name, registration.name());
                 MemStats direct = new MemStats();
                 stats.readMemStats(direct);
                 assertTrue(direct.sys() > 0 && direct.stackSys() > 0 && direct.inuse() > 0 && direct.stackInuse() > 0);
@@ -64,7 +65,7 @@ class WorkloadsTest {
                 assertEquals(direct.deferSys(), server.getAttribute(name, "DeferSys"));
                 assertEquals(direct.mallocs(), server.getAttribute(name, "Mallocs"));
             }
-            assertTrue(!ManagementFactory.getPlatformMBeanServer().isRegistered(new ObjectName("io.segpool:type=MemStats")),
+            assertTrue(!ManagementFactory.getPlatformMBeanServer().isRegistered(stats.objectName()),
                     "closing the registration unregisters");
             frame.close();
             stack.close();

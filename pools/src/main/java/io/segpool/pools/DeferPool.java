@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * only frees blocks others allocated keeps at most 32 of a class.
  * Larger defers take a block of their exact size from the same allocator.
  *
- * <p>Blocks never leave the pool's scopes, so the allocator runs without free checks; every block
- * goes back zeroed, so no argument byte of one owner is seen by the next.
+ * <p>Blocks never leave the pool's scopes, so {@link #create()}'s allocator runs without free
+ * checks ({@link #defaultConfig()}); every block goes back zeroed, so no argument byte of one owner
+ * is seen by the next. {@link #create(AllocatorConfig)} builds the pool's allocator as a config
+ * says: its name, a memory limit on the defer blocks, debug mode, and every other setting.
  */
 public final class DeferPool implements AutoCloseable {
 
@@ -27,10 +29,10 @@ public final class DeferPool implements AutoCloseable {
     /** Serials that tell one scope's blocks from another's. */
     private final AtomicLong nextScopeSerial = new AtomicLong(1);
 
-    private DeferPool() {
+    private DeferPool(AllocatorConfig config) {
         // Loading DeferBlocks runs the start-up class check: a broken mapping fails here, loudly.
         Objects.requireNonNull(DeferBlocks.CLASS_BLOCK_SIZE);
-        this.allocator = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
+        this.allocator = NativeAllocator.create(config);
         this.ownStats = new PoolStats(allocator, PoolStats.Kind.DEFER);
     }
 
@@ -40,7 +42,37 @@ public final class DeferPool implements AutoCloseable {
      * @return a new pool; close it to give its memory back
      */
     public static DeferPool create() {
-        return new DeferPool();
+        return new DeferPool(defaultConfig());
+    }
+
+    /**
+     * Makes a defer pool whose own allocator is built as {@code config} says, used as given: start
+     * from {@link #defaultConfig()} to keep free checks off, as {@link #create()} does.
+     *
+     * @param config the settings of the pool's allocator: name, memory limit, debug, ...
+     * @return a new pool; close it to give its memory back
+     * @throws NullPointerException if {@code config} is null
+     */
+    public static DeferPool create(AllocatorConfig config) {
+        return new DeferPool(Objects.requireNonNull(config, "config"));
+    }
+
+    /**
+     * {@return the config {@link #create()} uses: the allocator's defaults with free checks off,
+     * since defer blocks never leave the pool's scopes}
+     */
+    public static AllocatorConfig defaultConfig() {
+        return AllocatorConfig.defaults().withCheckFrees(false);
+    }
+
+    /** {@return the settings of the pool's own allocator} */
+    public AllocatorConfig config() {
+        return allocator.config();
+    }
+
+    /** {@return the name of the pool's own allocator, as JFR events and metrics report it} */
+    public String name() {
+        return allocator.name();
     }
 
     /**

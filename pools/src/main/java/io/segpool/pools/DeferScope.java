@@ -28,7 +28,8 @@ import java.lang.foreign.ValueLayout;
  * reads back the handler and check words and the first argument word. A scope is reusable with
  * {@link #runDeferred()}; after {@link #close()} it refuses every call.
  *
- * <p>A scope belongs to one thread at a time. {@link #moveTo(Thread)} hands it to another, for
+ * <p>A scope belongs to one thread at a time; any other thread gets {@link WrongThreadException},
+ * as a confined {@link java.lang.foreign.Arena}'s segment throws. {@link #moveTo(Thread)} hands it to another, for
  * work that starts on one thread and finishes on another; the hand-off itself (a queue, a
  * Disruptor) must order the two threads' accesses, as it would for any object.
  */
@@ -68,6 +69,7 @@ public final class DeferScope implements AutoCloseable {
      * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
      * @throws IllegalArgumentException if no handler of the pool has that id
      * @throws IllegalStateException if the scope is closed
+     * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId) {
         deferWord(handlerId, 0, 0);
@@ -80,6 +82,7 @@ public final class DeferScope implements AutoCloseable {
      * @param argument the argument the handler reads back
      * @throws IllegalArgumentException if no handler of the pool has that id
      * @throws IllegalStateException if the scope is closed
+     * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId, long argument) {
         deferWord(handlerId, Long.BYTES, argument);
@@ -93,6 +96,7 @@ public final class DeferScope implements AutoCloseable {
      * @throws IllegalArgumentException if no handler of the pool has that id, or the arguments
      *         are longer than 64 KiB
      * @throws IllegalStateException if the scope is closed
+     * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId, MemorySegment arguments) {
         checkDefer(handlerId);
@@ -123,6 +127,7 @@ public final class DeferScope implements AutoCloseable {
      * {@return the number of defers pending in this scope}
      *
      * @throws IllegalStateException if the scope is closed
+     * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public int pending() {
         checkUsable();
@@ -132,13 +137,20 @@ public final class DeferScope implements AutoCloseable {
     /**
      * Runs every pending defer, newest first, and frees its block; the scope stays open for more.
      * An action may defer again: that defer runs in this same call.
+     *
+     * @throws IllegalStateException if the scope is closed
+     * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void runDeferred() {
         checkUsable();
         runPending();
     }
 
-    /** Runs every pending defer as {@link #runDeferred()} does, then closes the scope. Idempotent. */
+    /**
+     * Runs every pending defer as {@link #runDeferred()} does, then closes the scope. Idempotent.
+     *
+     * @throws WrongThreadException if the calling thread is not the scope's owner
+     */
     @Override
     public void close() {
         checkThread();
@@ -159,7 +171,9 @@ public final class DeferScope implements AutoCloseable {
      * blocks go back to this thread's cache first.
      *
      * @param newOwner the thread that uses the scope from now on
+     * @throws NullPointerException if {@code newOwner} is null
      * @throws IllegalStateException if the scope is closed
+     * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void moveTo(Thread newOwner) {
         checkUsable();
@@ -330,8 +344,8 @@ public final class DeferScope implements AutoCloseable {
         }
     }
 
-    private IllegalStateException wrongThread() {
-        return new IllegalStateException("a DeferScope belongs to " + owner + ", but " + Thread.currentThread()
+    private WrongThreadException wrongThread() {
+        return new WrongThreadException("a DeferScope belongs to " + owner + ", but " + Thread.currentThread()
                 + " used it; hand it over with moveTo");
     }
 }

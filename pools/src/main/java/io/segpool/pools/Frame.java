@@ -15,28 +15,48 @@ import java.lang.foreign.SegmentAllocator;
  * }</pre>
  *
  * <p>Segments from a frame are not zeroed. Only the innermost open frame may allocate or close;
- * a closed frame refuses every call. Only the stack's thread may use it.
+ * a closed frame refuses every call. Only the stack's thread may use it: another thread gets
+ * {@link WrongThreadException}.
  */
 public final class Frame implements SegmentAllocator, AutoCloseable {
 
     private final SegmentedStack stack;
     private final long token;
+    private final int depth;
 
-    Frame(SegmentedStack stack, long token) {
+    Frame(SegmentedStack stack, long token, int depth) {
         this.stack = stack;
         this.token = token;
+        this.depth = depth;
     }
 
-    /** {@code size} bytes, 16-byte aligned, valid until this frame closes. */
+    /**
+     * Allocates {@code size} bytes, 16-byte aligned, valid until this frame closes.
+     *
+     * @param size the bytes wanted, 0 or more
+     * @return a segment of {@code size} bytes, not zeroed
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     @Override
     public MemorySegment allocate(long size) {
         return allocate(size, SegmentedStack.DEFAULT_ALIGNMENT);
     }
 
-    /** {@code size} bytes on an {@code alignment} boundary, valid until this frame closes. */
+    /**
+     * Allocates {@code size} bytes on an {@code alignment} boundary, valid until this frame closes.
+     *
+     * @param size the bytes wanted, 0 or more
+     * @param alignment a power of two
+     * @return a segment of {@code size} bytes, not zeroed
+     * @throws IllegalArgumentException if {@code size} is negative or {@code alignment} is not a power of two
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        return stack.allocate(token, size, alignment);
+        return stack.allocate(token, depth, size, alignment);
     }
 
     /**
@@ -47,24 +67,30 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      * @return the address of the first byte
      * @throws IllegalArgumentException if {@code size} is negative
      * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     public long allocateAddress(long size) {
-        return stack.allocateAddress(token, size, SegmentedStack.DEFAULT_ALIGNMENT);
+        return stack.allocateAddress(token, depth, size, SegmentedStack.DEFAULT_ALIGNMENT);
     }
 
     /** {@return true until this frame closes (or its stack does)} */
     public boolean isOpen() {
-        return stack.isOpen(token);
+        return stack.isOpen(token, depth);
     }
 
     /** {@return the depth of this frame in its stack, 1 for the outermost} */
     public int depth() {
-        return (int) (token & SegmentedStack.MAX_DEPTH);
+        return depth;
     }
 
-    /** Rewinds the stack to where this frame began; emptied segments go back to the pool. */
+    /**
+     * Rewinds the stack to where this frame began; emptied segments go back to the pool.
+     *
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     @Override
     public void close() {
-        stack.pop(token);
+        stack.pop(token, depth);
     }
 }

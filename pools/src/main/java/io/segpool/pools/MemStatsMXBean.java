@@ -1,10 +1,17 @@
 package io.segpool.pools;
 
 /**
- * segpool's MemStats over JMX, registered as {@code io.segpool:type=MemStats} by
- * {@link SegpoolStats#register()}. Bytes unless a count; each read is fresh.
+ * segpool's MemStats over JMX, registered as {@code io.segpool:type=MemStats,name=<allocator>} by
+ * {@link SegpoolStats#register()}. Bytes unless a count; each read is fresh. Read
+ * {@link #getSnapshot()} for figures that must agree with each other: each of the one-figure
+ * attributes is a read of its own.
  */
 public interface MemStatsMXBean {
+
+    /**
+     * {@return every total from one read, as one {@code CompositeData} to a JMX client}
+     */
+    MemStatsSnapshot getSnapshot();
 
     /** {@return the Sys figure, as {@link io.segpool.stats.MemStats#sys()} gives it} */
     long getSys();

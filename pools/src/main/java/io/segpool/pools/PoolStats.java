@@ -2,6 +2,7 @@ package io.segpool.pools;
 
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
+import io.segpool.stats.internal.MemStatsWriter;
 
 /**
  * Reads a pool's own allocator into the pool's two MemStats fields, without garbage: the full
@@ -10,6 +11,8 @@ import io.segpool.stats.MemStats;
 final class PoolStats {
 
     enum Kind { STACK, DEFER }
+
+    private static final MemStatsWriter WRITE = MemStatsWriter.get();
 
     private final NativeAllocator allocator;
     private final Kind kind;
@@ -24,11 +27,9 @@ final class PoolStats {
     synchronized void read(MemStats into) {
         allocator.readMemStats(scratch);
         if (kind == Kind.STACK) {
-            into.setStackSys(scratch.sys());
-            into.setStackInuse(scratch.inuse());
+            WRITE.setStack(into, scratch.sys(), scratch.inuse());
         } else {
-            into.setDeferSys(scratch.sys());
-            into.setDeferInuse(scratch.inuse());
+            WRITE.setDefer(into, scratch.sys(), scratch.inuse());
         }
     }
 }

@@ -14,10 +14,12 @@ import java.util.Arrays;
  * An allocation larger than a segment (or aligned beyond a page) gets a block of its own from the
  * pool's allocator, freed when its frame closes.
  *
- * <p>A frame is named by a token, {@code serial << 24 | depth}: a frame is usable only while its
- * token is the innermost open frame's, so a closed frame, an outer frame used while an inner one
- * is open, and a frame closed out of order are all refused with {@link IllegalStateException}
- * before any state changes.
+ * <p>A frame is named by its depth and a token: a 64-bit serial, one per push, so that no two
+ * frames of a stack share a token for 2^64 pushes (more than 500 years at one push a nanosecond).
+ * A frame is usable only while its token is the innermost open frame's, so a closed frame, an
+ * outer frame used while an inner one is open, and a frame closed out of order are all refused
+ * with {@link IllegalStateException} before any state changes. When the serial wraps, 0 is
+ * skipped: it marks a depth with no open frame.
  *
  * <p>The fast path, a frame whose allocations fit in the current segment, reads and writes only
  * plain fields of this object and one record of {@link #frames}: the current segment is held as
@@ -25,13 +27,13 @@ import java.util.Arrays;
  * segments, big blocks and every refusal are separate methods.
  *
  * <p>Single-threaded by design, like a goroutine's stack: only the thread that made the stack may
- * use it or its frames. All fields are plain and owned by that thread.
+ * use it or its frames; any other thread gets {@link WrongThreadException}, as a confined
+ * {@link java.lang.foreign.Arena}'s segment throws. All fields are plain and owned by that thread.
  */
 public final class SegmentedStack implements AutoCloseable {
 
-    private static final int DEPTH_BITS = 24;
     /** The deepest a stack may grow, in frames. */
-    public static final int MAX_DEPTH = (1 << DEPTH_BITS) - 1;
+    public static final int MAX_DEPTH = (1 << 24) - 1;
     /** Alignment of {@link Frame#allocate(long)}, as the allocator's. */
     static final long DEFAULT_ALIGNMENT = 16;
 
@@ -76,6 +78,7 @@ public final class SegmentedStack implements AutoCloseable {
     /** {@link #STRIDE} longs per depth (1-based; depth 0's token stays 0): see {@link #SAVED_TOP}. */
     private long[] frames = new long[16 * STRIDE];
     private int depth;
+    /** The token of the next push; never 0 when used ({@link #pushToken()} skips it). */
     private long nextSerial = 1;
     private boolean closed;
 
@@ -94,18 +97,30 @@ public final class SegmentedStack implements AutoCloseable {
      *
      * @return the new innermost frame; close it to rewind the stack
      * @throws IllegalStateException if the stack is closed, or {@link #MAX_DEPTH} frames are open
+     * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     public Frame push() {
-        return new Frame(this, pushToken());
+        long token = pushToken();
+        return new Frame(this, token, depth);
     }
 
-    /** {@return the number of open frames} */
+    /**
+     * {@return the number of open frames}
+     *
+     * @throws IllegalStateException if the stack is closed
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     public int depth() {
         checkUsable();
         return depth;
     }
 
-    /** {@return the number of segments this stack holds now} */
+    /**
+     * {@return the number of segments this stack holds now}
+     *
+     * @throws IllegalStateException if the stack is closed
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
     public int segmentsHeld() {
         checkUsable();
         return segmentCount;
@@ -124,6 +139,8 @@ public final class SegmentedStack implements AutoCloseable {
     /**
      * Closes every open frame and gives all the stack's memory back to the pool. Idempotent; any
      * other call after it throws.
+     *
+     * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     @Override
     public void close() {
@@ -139,6 +156,11 @@ public final class SegmentedStack implements AutoCloseable {
         closed = true;
     }
 
+    /** Test seam: the serial the next push takes. */
+    void setNextSerial(long serial) {
+        nextSerial = serial;
+    }
+
     // ---- the engine, named by frame tokens ----------------------------------------------------
 
     long pushToken() {
@@ -148,7 +170,10 @@ public final class SegmentedStack implements AutoCloseable {
         if (at == frames.length) {
             growFrames(next);
         }
-        long token = nextSerial++ << DEPTH_BITS | next;
+        long token = nextSerial++;
+        if (token == 0) { // the serial wrapped: 0 is no frame's token
+            token = nextSerial++;
+        }
         long[] records = frames;
         records[at + SAVED_TOP] = top;
         records[at + SAVED_COUNTS] = counts;
@@ -158,17 +183,17 @@ public final class SegmentedStack implements AutoCloseable {
         return token;
     }
 
-    /** A slice of {@code size} fresh bytes in the frame named by {@code token}. */
-    MemorySegment allocate(long token, long size, long alignment) {
-        long address = allocateAddress(token, size, alignment);
+    /** A slice of {@code size} fresh bytes in the frame named by {@code token}, at {@code frameDepth}. */
+    MemorySegment allocate(long token, int frameDepth, long size, long alignment) {
+        long address = allocateAddress(token, frameDepth, size, alignment);
         long offset = address - base;
         // A big block is never inside the current segment, so only a bump or a new segment slices it.
         return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : allocator.segment(address, size);
     }
 
     /** Bump-allocates {@code size} bytes in the frame named by {@code token}; returns the address. */
-    long allocateAddress(long token, long size, long alignment) {
-        checkInnermost(token, "allocate in");
+    long allocateAddress(long token, int frameDepth, long size, long alignment) {
+        checkInnermost(token, frameDepth, "allocate in");
         checkRequest(size, alignment);
         long aligned = (top + alignment - 1) & -alignment;
         if (alignment <= StackPool.PAGE && size <= limit - aligned) {
@@ -179,8 +204,8 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /** Closes the frame named by {@code token}: it must be the innermost open frame. */
-    void pop(long token) {
-        checkInnermost(token, "close");
+    void pop(long token, int frameDepth) {
+        checkInnermost(token, frameDepth, "close");
         long[] records = frames;
         int at = depth * STRIDE;
         long saved = records[at + SAVED_COUNTS];
@@ -193,8 +218,7 @@ public final class SegmentedStack implements AutoCloseable {
         depth--;
     }
 
-    boolean isOpen(long token) {
-        int frameDepth = (int) (token & MAX_DEPTH);
+    boolean isOpen(long token, int frameDepth) {
         return !closed && frameDepth <= depth && frames[frameDepth * STRIDE + TOKEN] == token;
     }
 
@@ -271,18 +295,17 @@ public final class SegmentedStack implements AutoCloseable {
 
     // ---- checks: each throws before anything changes ------------------------------------------
 
-    private void checkInnermost(long token, String action) {
+    private void checkInnermost(long token, int frameDepth, String action) {
         checkThread();
         if (token != innermost) {
-            throw refusal(token, action);
+            throw refusal(token, frameDepth, action);
         }
     }
 
     /** Why {@code token} is not the innermost open frame's: the stack is closed, the frame is, or an inner one is open. */
-    private RuntimeException refusal(long token, String action) {
+    private RuntimeException refusal(long token, int frameDepth, String action) {
         checkUsable();
-        int frameDepth = (int) (token & MAX_DEPTH);
-        long serial = token >>> DEPTH_BITS;
+        String serial = Long.toUnsignedString(token);
         if (frameDepth > depth || frames[frameDepth * STRIDE + TOKEN] != token) {
             return new IllegalStateException("cannot " + action + " frame " + serial + " at depth " + frameDepth
                     + ": it is closed");
@@ -313,8 +336,8 @@ public final class SegmentedStack implements AutoCloseable {
         }
     }
 
-    private IllegalStateException wrongThread() {
-        return new IllegalStateException("a SegmentedStack belongs to the thread that made it (" + owner
+    private WrongThreadException wrongThread() {
+        return new WrongThreadException("a SegmentedStack belongs to the thread that made it (" + owner
                 + "), but " + Thread.currentThread() + " used it");
     }
 }

@@ -5,6 +5,7 @@ import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A pool of fixed-size, page-aligned stack segments: Go's stack pool over the
@@ -14,6 +15,12 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Most users never touch a segment: they open a {@link SegmentedStack} with {@link #newStack()}
  * and push {@link Frame}s on it.
+ *
+ * <p>The pool is configured as its allocator is, with an {@link AllocatorConfig}
+ * ({@link #create(long, AllocatorConfig)}): its name (which JFR events and metrics report), a
+ * memory limit on the stacks' memory ({@link io.segpool.allocator.MemoryLimitException} from a
+ * push's allocation past it), debug mode (a segment written after it went back to the pool is
+ * caught when it is handed out again), and every other allocator setting.
  */
 public final class StackPool implements AutoCloseable {
 
@@ -30,9 +37,9 @@ public final class StackPool implements AutoCloseable {
     private final long segmentSize;
     private final PoolStats ownStats;
 
-    private StackPool(long segmentSize) {
+    private StackPool(long segmentSize, AllocatorConfig config) {
         this.segmentSize = segmentSize;
-        this.allocator = NativeAllocator.create(AllocatorConfig.defaults());
+        this.allocator = NativeAllocator.create(config);
         this.ownStats = new PoolStats(allocator, PoolStats.Kind.STACK);
     }
 
@@ -55,6 +62,33 @@ public final class StackPool implements AutoCloseable {
      * @throws IllegalArgumentException if {@code segmentSize} is not a power of two in that range
      */
     public static StackPool create(long segmentSize) {
+        return create(segmentSize, AllocatorConfig.defaults());
+    }
+
+    /**
+     * A pool of {@link #DEFAULT_SEGMENT_SIZE} segments whose allocator is built as {@code config} says.
+     *
+     * @param config the settings of the pool's own allocator: name, memory limit, debug, ...
+     * @return a new pool; close it to give its memory back
+     * @throws NullPointerException if {@code config} is null
+     */
+    public static StackPool create(AllocatorConfig config) {
+        return create(DEFAULT_SEGMENT_SIZE, config);
+    }
+
+    /**
+     * A pool of {@code segmentSize} segments, as {@link #create(long)} makes, whose allocator is
+     * built as {@code config} says.
+     *
+     * @param segmentSize the bytes of every segment: a power of two from {@link #MIN_SEGMENT_SIZE}
+     *                    to {@link #MAX_SEGMENT_SIZE}
+     * @param config the settings of the pool's own allocator: name, memory limit, debug, ...
+     * @return a new pool; close it to give its memory back
+     * @throws IllegalArgumentException if {@code segmentSize} is not a power of two in that range
+     * @throws NullPointerException if {@code config} is null
+     */
+    public static StackPool create(long segmentSize, AllocatorConfig config) {
+        Objects.requireNonNull(config, "config");
         if (segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE
                 || Long.bitCount(segmentSize) != 1) {
             throw new IllegalArgumentException("segment size " + segmentSize + " must be a power of two from "
@@ -64,7 +98,17 @@ public final class StackPool implements AutoCloseable {
             throw new IllegalStateException("bad stack class: segment size " + segmentSize
                     + " is not a size class of the allocator");
         }
-        return new StackPool(segmentSize);
+        return new StackPool(segmentSize, config);
+    }
+
+    /** {@return the settings of the pool's own allocator} */
+    public AllocatorConfig config() {
+        return allocator.config();
+    }
+
+    /** {@return the name of the pool's own allocator, as JFR events and metrics report it} */
+    public String name() {
+        return allocator.name();
     }
 
     /** {@return the bytes of every segment of this pool} */

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -182,7 +183,7 @@ class DeferScopeTest {
         other.join();
         assertNull(failure.get());
         assertEquals(List.of(8L, 7L), ran);
-        assertThrows(IllegalStateException.class, () -> scope.defer(record), "the old owner is refused");
+        assertThrows(WrongThreadException.class, () -> scope.defer(record), "the old owner is refused");
         assertEquals(0, deferInuse());
     }
 
@@ -210,7 +211,7 @@ class DeferScopeTest {
             }
         });
         other.join();
-        assertTrue(fromOther.get() instanceof IllegalStateException, String.valueOf(fromOther.get()));
+        assertInstanceOf(WrongThreadException.class, fromOther.get());
         assertTrue(fromOther.get().getMessage().contains("moveTo"), fromOther.get().getMessage());
 
         assertEquals(before, figures());

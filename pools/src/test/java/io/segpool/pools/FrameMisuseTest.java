@@ -73,9 +73,9 @@ class FrameMisuseTest {
                         s -> () -> s.b().allocate(16, 0)),
                 misuse("huge size", IllegalArgumentException.class, "largest block",
                         s -> () -> s.b().allocate(Long.MAX_VALUE / 2)),
-                misuse("use from another thread", IllegalStateException.class, "belongs to",
+                misuse("use from another thread", WrongThreadException.class, "belongs to",
                         s -> () -> rethrow(onOtherThread(() -> s.b().allocate(16)))),
-                misuse("push from another thread", IllegalStateException.class, "belongs to",
+                misuse("push from another thread", WrongThreadException.class, "belongs to",
                         s -> () -> rethrow(onOtherThread(() -> s.stack().push()))));
     }
 

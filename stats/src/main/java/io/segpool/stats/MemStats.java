@@ -1,5 +1,8 @@
 package io.segpool.stats;
 
+import io.segpool.stats.internal.MemStatsAccess;
+import io.segpool.stats.internal.MemStatsWriter;
+
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -13,9 +16,13 @@ import java.util.Locale;
  * While other threads run, each figure is read without stopping them, so the sum may be off by
  * the blocks that moved during the read.
  *
- * <p>The fields are set by the allocator through the {@code set...} methods; a reader only reads.
+ * <p>Only segpool's allocator and pools fill a snapshot; a reader only reads.
  */
 public final class MemStats {
+
+    static {
+        MemStatsAccess.install(new Writer());
+    }
 
     private long sys;
     private long inuse;
@@ -134,84 +141,84 @@ public final class MemStats {
      *
      * @param value the new figure
      */
-    public void setSys(long value) { sys = value; }
+    void setSys(long value) { sys = value; }
 
     /**
      * Sets {@link #inuse()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setInuse(long value) { inuse = value; }
+    void setInuse(long value) { inuse = value; }
 
     /**
      * Sets {@link #mallocs()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setMallocs(long value) { mallocs = value; }
+    void setMallocs(long value) { mallocs = value; }
 
     /**
      * Sets {@link #frees()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setFrees(long value) { frees = value; }
+    void setFrees(long value) { frees = value; }
 
     /**
      * Sets {@link #cached()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setCached(long value) { cached = value; }
+    void setCached(long value) { cached = value; }
 
     /**
      * Sets {@link #central()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setCentral(long value) { central = value; }
+    void setCentral(long value) { central = value; }
 
     /**
      * Sets {@link #released()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setReleased(long value) { released = value; }
+    void setReleased(long value) { released = value; }
 
     /**
      * Sets {@link #threadCaches()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setThreadCaches(long value) { threadCaches = value; }
+    void setThreadCaches(long value) { threadCaches = value; }
 
     /**
      * Sets {@link #stackSys()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setStackSys(long value) { stackSys = value; }
+    void setStackSys(long value) { stackSys = value; }
 
     /**
      * Sets {@link #stackInuse()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setStackInuse(long value) { stackInuse = value; }
+    void setStackInuse(long value) { stackInuse = value; }
 
     /**
      * Sets {@link #deferSys()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setDeferSys(long value) { deferSys = value; }
+    void setDeferSys(long value) { deferSys = value; }
 
     /**
      * Sets {@link #deferInuse()}; for the allocator or pool that fills this snapshot.
      *
      * @param value the new figure
      */
-    public void setDeferInuse(long value) { deferInuse = value; }
+    void setDeferInuse(long value) { deferInuse = value; }
 
     /**
      * Sets the number of size classes and clears their rows. Grows the arrays only the first time a
@@ -220,7 +227,7 @@ public final class MemStats {
      * @param count the number of size classes, 0 or more
      * @throws IllegalArgumentException if {@code count} is negative
      */
-    public void resetClasses(int count) {
+    void resetClasses(int count) {
         if (count < 0) {
             throw new IllegalArgumentException("class count " + count + " is negative");
         }
@@ -253,7 +260,7 @@ public final class MemStats {
      * @param batch the blocks a ring trades with the central stack at once
      * @param chunkBytes the bytes mapped for the class at once
      */
-    public void setClassLimits(int i, int ringCapacity, int batch, long chunkBytes) {
+    void setClassLimits(int i, int ringCapacity, int batch, long chunkBytes) {
         checkClass(i);
         classRingCapacity[i] = ringCapacity;
         classBatch[i] = batch;
@@ -271,7 +278,7 @@ public final class MemStats {
      * @param spills the batches the thread caches gave back to the central stack
      * @throws IndexOutOfBoundsException if {@code i} is outside that range
      */
-    public void setClass(int i, long size, long mallocs, long frees, long refills, long spills) {
+    void setClass(int i, long size, long mallocs, long frees, long refills, long spills) {
         checkClass(i);
         classSize[i] = size;
         classMallocs[i] = mallocs;
@@ -369,5 +376,41 @@ public final class MemStats {
             }
         }
         return out.toString();
+    }
+
+    /** The mutators for {@link MemStatsWriter}: segpool's modules fill snapshots through it. */
+    private static final class Writer implements MemStatsWriter {
+        @Override public void setSys(MemStats stats, long value) { stats.setSys(value); }
+        @Override public void setInuse(MemStats stats, long value) { stats.setInuse(value); }
+        @Override public void setMallocs(MemStats stats, long value) { stats.setMallocs(value); }
+        @Override public void setFrees(MemStats stats, long value) { stats.setFrees(value); }
+        @Override public void setCached(MemStats stats, long value) { stats.setCached(value); }
+        @Override public void setCentral(MemStats stats, long value) { stats.setCentral(value); }
+        @Override public void setReleased(MemStats stats, long value) { stats.setReleased(value); }
+        @Override public void setThreadCaches(MemStats stats, long value) { stats.setThreadCaches(value); }
+
+        @Override
+        public void setStack(MemStats stats, long sys, long inuse) {
+            stats.setStackSys(sys);
+            stats.setStackInuse(inuse);
+        }
+
+        @Override
+        public void setDefer(MemStats stats, long sys, long inuse) {
+            stats.setDeferSys(sys);
+            stats.setDeferInuse(inuse);
+        }
+
+        @Override public void resetClasses(MemStats stats, int count) { stats.resetClasses(count); }
+
+        @Override
+        public void setClass(MemStats stats, int i, long size, long mallocs, long frees, long refills, long spills) {
+            stats.setClass(i, size, mallocs, frees, refills, spills);
+        }
+
+        @Override
+        public void setClassLimits(MemStats stats, int i, int ringCapacity, int batch, long chunkBytes) {
+            stats.setClassLimits(i, ringCapacity, batch, chunkBytes);
+        }
     }
 }
