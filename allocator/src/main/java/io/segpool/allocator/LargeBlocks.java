@@ -3,7 +3,6 @@ package io.segpool.allocator;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Blocks above {@link SizeClasses#MAX_SIZE}, or aligned beyond a chunk, and the frees of every
@@ -27,9 +26,10 @@ final class LargeBlocks {
     private final Heap heap;
     private final ChunkSource source;
     private final LeakTracker leaks;
-    private final AtomicLong inuse = new AtomicLong();
-    private final AtomicLong mallocs = new AtomicLong();
-    private final AtomicLong frees = new AtomicLong();
+    /** Bytes of large blocks handed out, and their mallocs and frees; guarded by this, with the span list. */
+    private long inuse;
+    private long mallocs;
+    private long frees;
     private final long cap;
     /** Free spans, least recently freed first; guarded by this. */
     private final List<Chunk> cached = new ArrayList<>();
@@ -73,9 +73,11 @@ final class LargeBlocks {
                 allocator.trimForMemory();
                 chunk = source.mapLarge(length, size, alignment, true);
             }
+            synchronized (this) {
+                inuse += chunk.length;
+                mallocs++;
+            }
         }
-        inuse.addAndGet(chunk.length);
-        mallocs.incrementAndGet();
         if (leaks != null) {
             leaks.allocated(chunk.base, size);
         }
@@ -135,6 +137,8 @@ final class LargeBlocks {
         Chunk span = cached.remove(best);
         cachedBytes -= span.length;
         span.largeSize = size;
+        inuse += span.length;
+        mallocs++;
         return span;
     }
 
@@ -152,8 +156,8 @@ final class LargeBlocks {
             }
             chunk.largeSize = -1;
             chunk.freedAt = System.nanoTime();
-            inuse.addAndGet(-chunk.length);
-            frees.incrementAndGet();
+            inuse -= chunk.length;
+            frees++;
             if (leaks != null) {
                 leaks.freed(address);
             }
@@ -271,16 +275,16 @@ final class LargeBlocks {
         source.releaseAll();
     }
 
-    long inuse() {
-        return inuse.get();
+    synchronized long inuse() {
+        return inuse;
     }
 
-    long mallocs() {
-        return mallocs.get();
+    synchronized long mallocs() {
+        return mallocs;
     }
 
-    long frees() {
-        return frees.get();
+    synchronized long frees() {
+        return frees;
     }
 
     long mapped() {
