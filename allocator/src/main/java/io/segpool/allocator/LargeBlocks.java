@@ -31,6 +31,8 @@ final class LargeBlocks {
     private long mallocs;
     private long frees;
     private final long cap;
+    /** Whether a free records when it happened: only the background release reads {@link Chunk#freedAt}. */
+    private final boolean stampFrees;
     /** Free spans, least recently freed first; guarded by this. */
     private final List<Chunk> cached = new ArrayList<>();
     /** Sum of the lengths in {@link #cached}; written under this, read racily by stats. */
@@ -42,6 +44,7 @@ final class LargeBlocks {
         this.source = source;
         this.leaks = leaks;
         this.cap = cap;
+        this.stampFrees = allocator.config().releaseAfter() != null;
     }
 
     /**
@@ -155,7 +158,9 @@ final class LargeBlocks {
                 throw Refusals.wrongSize(address, size, chunk.largeSize);
             }
             chunk.largeSize = -1;
-            chunk.freedAt = System.nanoTime();
+            if (stampFrees) {
+                chunk.freedAt = System.nanoTime();
+            }
             inuse -= chunk.length;
             frees++;
             if (leaks != null) {
@@ -163,11 +168,7 @@ final class LargeBlocks {
             }
             cached.add(chunk);
             cachedBytes += chunk.length;
-            long keep = cap;
-            if (allocator.cachedBytesLimit != 0) {
-                keep = Math.min(keep, Math.max(0, allocator.cachedBytesLimit - allocator.freeBytes.get()));
-            }
-            evicted = evictOver(keep);
+            evicted = evictOver(Math.min(cap, allocator.roomUnderCachedBytesLimit()));
         }
         unmap(evicted);
     }
@@ -203,17 +204,17 @@ final class LargeBlocks {
      * background release; returns the bytes unmapped.
      */
     long releaseIdle(long freedBefore) {
-        List<Chunk> idle = null;
+        List<Chunk> idle;
         synchronized (this) {
-            // Least recently freed first: stop at the first span freed since.
-            while (!cached.isEmpty() && cached.get(0).freedAt - freedBefore < 0) {
-                Chunk oldest = cached.remove(0);
-                cachedBytes -= oldest.length;
-                if (idle == null) {
-                    idle = new ArrayList<>();
+            // Least recently freed first: the idle spans are a prefix of the list.
+            long idleBytes = 0;
+            for (Chunk span : cached) {
+                if (span.freedAt - freedBefore >= 0) {
+                    break;
                 }
-                idle.add(oldest);
+                idleBytes += span.length;
             }
+            idle = evictOver(cachedBytes - idleBytes);
         }
         return unmap(idle);
     }
@@ -229,11 +230,7 @@ final class LargeBlocks {
 
     /** Unmaps every cached span, for {@link NativeAllocator#trim()}; returns the bytes unmapped. */
     long trim() {
-        List<Chunk> evicted;
-        synchronized (this) {
-            evicted = evictOver(0);
-        }
-        return unmap(evicted);
+        return evictTo(0);
     }
 
     /** Bytes of free spans kept for reuse; part of {@code Central} in MemStats. */

@@ -8,6 +8,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An off-heap allocator of recycled native blocks. Requests up to {@link SizeClasses#MAX_SIZE}
@@ -52,7 +54,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final int RING_CAPACITY = RingCache.CAPACITY;
     /** Blocks a ring of a class up to 8 KiB takes from or gives to its central stack at once: half its capacity. */
     public static final int BATCH = CentralStack.BATCH;
-    private static final java.util.concurrent.atomic.AtomicInteger SERIAL = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger SERIAL = new AtomicInteger();
 
     static { InternalAccess.register(); } // the jcstress test seam, io.segpool.allocator.internal
 
@@ -92,7 +94,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * by the central stacks under their locks, one add per batch, and read by the spill path when
      * {@link AllocatorConfig#cachedBytesLimit()} is set.
      */
-    final java.util.concurrent.atomic.AtomicLong freeBytes = new java.util.concurrent.atomic.AtomicLong();
+    final AtomicLong freeBytes = new AtomicLong();
     /** {@link AllocatorConfig#cachedBytesLimit()}, 0 for none. */
     final long cachedBytesLimit;
     /** The release thread of {@link AllocatorConfig#releaseAfter()}, or null; set once by create. */
@@ -127,8 +129,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     void releaseOverLimit(int sizeClass) {
         if (freeBytes.get() + large.cachedBytes() > cachedBytesLimit) {
             centrals[sizeClass].trim();
-            large.evictTo(Math.max(0, cachedBytesLimit - freeBytes.get()));
+            large.evictTo(roomUnderCachedBytesLimit());
         }
+    }
+
+    /**
+     * The bytes of free large spans that fit beside the central stacks' free bytes under
+     * {@link AllocatorConfig#cachedBytesLimit()}; unbounded when there is no limit.
+     */
+    long roomUnderCachedBytesLimit() {
+        return cachedBytesLimit == 0 ? Long.MAX_VALUE : Math.max(0, cachedBytesLimit - freeBytes.get());
     }
 
     /**
