@@ -18,7 +18,30 @@ import jdk.jfr.StackTrace;
  */
 final class AllocatorEvents {
 
+    /**
+     * Test seam: run before every commit, so that a test can make the n-th commit fail. Null
+     * outside tests.
+     */
+    static volatile Runnable beforeCommit;
+
     private AllocatorEvents() {
+    }
+
+    /**
+     * Commits {@code event}. Events are emitted after the state change they describe is
+     * complete, so a failing commit (the recorder out of memory or buffers) must not fail the
+     * call that made it: the event is dropped, and the allocation, free or trim stands.
+     */
+    private static void commit(Event event) {
+        try {
+            Runnable hook = beforeCommit;
+            if (hook != null) {
+                hook.run();
+            }
+            event.commit();
+        } catch (RuntimeException | OutOfMemoryError dropped) {
+            // telemetry never fails the call it describes
+        }
     }
 
     @Name("io.segpool.Refill") @Label("Ring Refill") @Category({"segpool", "Allocator"}) @StackTrace(false)
@@ -80,7 +103,7 @@ final class AllocatorEvents {
             event.allocator = allocator;
             event.blockSize = blockSize;
             event.blocks = blocks;
-            event.commit();
+            commit(event);
         }
     }
 
@@ -90,7 +113,7 @@ final class AllocatorEvents {
             event.allocator = allocator;
             event.blockSize = blockSize;
             event.blocks = blocks;
-            event.commit();
+            commit(event);
         }
     }
 
@@ -101,7 +124,7 @@ final class AllocatorEvents {
             event.bytes = bytes;
             event.blockSize = blockSize;
             event.sys = sys;
-            event.commit();
+            commit(event);
         }
     }
 
@@ -112,7 +135,7 @@ final class AllocatorEvents {
             event.bytes = bytes;
             event.blockSize = blockSize;
             event.sys = sys;
-            event.commit();
+            commit(event);
         }
     }
 
@@ -121,7 +144,7 @@ final class AllocatorEvents {
             Trim event = new Trim();
             event.allocator = allocator;
             event.bytes = bytes;
-            event.commit();
+            commit(event);
         }
     }
 
@@ -131,7 +154,7 @@ final class AllocatorEvents {
             event.allocator = allocator;
             event.thread = thread.getName();
             event.blocks = blocks;
-            event.commit();
+            commit(event);
         }
     }
 }

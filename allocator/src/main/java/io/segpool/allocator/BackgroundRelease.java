@@ -58,8 +58,12 @@ final class BackgroundRelease implements Runnable {
             }
             try {
                 tick(System.nanoTime());
-            } catch (IllegalStateException closed) {
-                return; // close() won the race: nothing is left to release
+            } catch (RuntimeException e) {
+                if (!allocator.isOpen()) {
+                    return; // close() won the race: nothing is left to release
+                }
+                // Anything else (the OS refusing a release) left its memory cached and counted:
+                // the next tick tries again, and the thread lives on.
             }
         }
     }

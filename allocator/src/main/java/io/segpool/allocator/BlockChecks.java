@@ -12,17 +12,19 @@ final class BlockChecks {
     private final NativeAllocator allocator;
     private final Heap heap;
     private final boolean zeroed;
+    private final boolean checkFrees;
     /** Debug mode's poison, or null. */
     private final Poison poison;
     /** Allocation sites for leak reports, or null. */
     private final LeakTracker leaks;
 
-    BlockChecks(NativeAllocator allocator, Heap heap, AllocatorConfig config) {
+    BlockChecks(NativeAllocator allocator, Heap heap, AllocatorConfig config, MemoryMapper edges) {
         this.allocator = allocator;
         this.heap = heap;
         this.zeroed = config.zeroed();
+        this.checkFrees = config.checkFrees();
         this.poison = config.debug() ? new Poison() : null;
-        this.leaks = config.leakTracking() == AllocatorConfig.LeakTracking.OFF ? null : new LeakTracker(config.leakTracking());
+        this.leaks = config.leakTracking() == AllocatorConfig.LeakTracking.OFF ? null : new LeakTracker(config.leakTracking(), edges);
     }
 
     /** The mode bits a cache runs with; see {@link ThreadCache#CHECKED}. */
@@ -37,14 +39,19 @@ final class BlockChecks {
     }
 
     /**
-     * The hand-out of a block in a mode with extras: the debug poison check, the state, the leak
-     * record, the zeroing. Returns the write-after-free error for the caller to throw once the
-     * block has left its ring (it stays out of use), or null.
+     * The hand-out of a block in a mode with extras: the leak record, the debug poison check, the
+     * state, the zeroing. Returns the write-after-free error for the caller to throw once the
+     * block has left its ring (it stays out of use), or null. The leak record comes first because
+     * it is the step that allocates (and so can fail): when it throws, nothing has changed and
+     * the block is still in the ring.
      */
     RuntimeException handOutExtras(int sizeClass, long offset, long size) {
         try {
+            if (leaks != null) {
+                leaks.allocated(heap.base + offset, size);
+            }
             IllegalStateException trapped = poison == null ? null : poison.check(heap, offset, SizeClasses.size(sizeClass));
-            if (allocator.config().checkFrees()) {
+            if (checkFrees) {
                 if (poison != null && !BlockState.isFree(heap, sizeClass, offset)) {
                     throw Refusals.badBlockState(heap.base + offset);
                 }
@@ -52,9 +59,6 @@ final class BlockChecks {
             }
             if (trapped != null) {
                 return trapped;
-            }
-            if (leaks != null) {
-                leaks.allocated(heap.base + offset, size);
             }
             if (zeroed) {
                 heap.all.asSlice(offset, size).fill((byte) 0);
@@ -65,10 +69,24 @@ final class BlockChecks {
         }
     }
 
-    /** The release work of a block in a mode with extras, after its state was checked and cleared. */
-    void releaseExtras(int sizeClass, long offset, long size) {
-        if (poison != null) {
-            poison.fill(heap, offset, SizeClasses.size(sizeClass));
+    /**
+     * The free of a block in a mode with extras, after its state was checked and cleared: the
+     * poison, the put into {@code cache}'s ring, then the leak record's removal (which cannot
+     * fail). When the poison or the put throws, the block goes back to handed out (the caller
+     * still owns it) and nothing else changed.
+     */
+    void releaseExtras(ThreadCache cache, int sizeClass, long offset, long size) {
+        try {
+            if (poison != null) {
+                poison.fill(heap, offset, SizeClasses.size(sizeClass));
+            }
+            cache.put(sizeClass, offset, size);
+        } catch (RuntimeException | Error e) {
+            if (poison != null) {
+                poison.forget(offset, SizeClasses.size(sizeClass));
+            }
+            cache.undoRelease(sizeClass, offset, size);
+            throw e;
         }
         if (leaks != null) {
             leaks.freed(heap.base + offset);

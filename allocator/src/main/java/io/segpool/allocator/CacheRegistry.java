@@ -160,18 +160,35 @@ final class CacheRegistry {
     }
 
     /**
+     * How long a virtual thread waits for a stripe, every one being held by a live thread, before
+     * it is refused with the reason: {@value #STRIPE_WAIT_SECONDS} s. A stripe is held for one call,
+     * or for a borrow that should be short; a wait this long means borrows are held across
+     * blocking work, and a hang would hide it.
+     */
+    static final long STRIPE_WAIT_SECONDS = 5;
+    /** {@link #STRIPE_WAIT_SECONDS} in nanoseconds; tests shorten it. */
+    long stripeWaitNanos = STRIPE_WAIT_SECONDS * 1_000_000_000L;
+
+    /**
      * Takes a stripe for {@code thread}: the one it already holds (re-entry), else the first free
-     * one from a start picked by its id. After a full round of taken stripes it parks for a moment
-     * (longer each round, up to a millisecond) and tries again: a holder may be unmounted inside a
-     * refill, and parking, unlike {@code Thread.yield()}, lets it run again.
+     * one from a start picked by its id, else one whose holder has ended without giving it back
+     * (a virtual thread that leaked a {@code borrowCache()}): the stripe comes back with its
+     * blocks, taken over with a compare-and-set of its owner, so two threads never both take
+     * it. A thread's end happens-before another thread seeing {@code isAlive() == false}, so the
+     * new holder sees the dead one's writes to the rings. After a full round of taken stripes it
+     * parks for a moment (longer each round, up to a millisecond) and tries again: a holder may
+     * be unmounted inside a refill, and parking, unlike {@code Thread.yield()}, lets it run
+     * again. After {@link #stripeWaitNanos} of that it throws, naming the holders.
      */
     ThreadCache takeStripe(Thread thread) {
         int n = stripes.length;
         int start = (int) (((thread.threadId() * 0x9E37_79B9_7F4A_7C15L) >>> 33) % n);
+        long waitingSince = 0;
         for (long backoff = 1_000; ; backoff = Math.min(2 * backoff, 1_000_000)) {
             for (int i = 0; i < n; i++) {
                 ThreadCache stripe = stripe((start + i) % n);
-                if (stripe.owner == thread) {
+                Thread holder = stripe.owner;
+                if (holder == thread) {
                     stripe.depth++;
                     return stripe;
                 }
@@ -180,8 +197,18 @@ final class CacheRegistry {
                     stripe.depth = 1;
                     return stripe;
                 }
+                if (holder != null && !holder.isAlive() && stripe.takeOver(holder, thread)) {
+                    stripe.depth = 1;
+                    return stripe;
+                }
             }
             allocator.checkOpen();
+            long now = System.nanoTime();
+            if (waitingSince == 0) {
+                waitingSince = now;
+            } else if (now - waitingSince > stripeWaitNanos) {
+                throw Refusals.stripesHeld(thread, stripes, (now - waitingSince) / 1_000_000);
+            }
             LockSupport.parkNanos(backoff);
         }
     }

@@ -93,7 +93,14 @@ final class CentralStack extends CentralStackPadAfter {
      * {@code lastTry}.
      */
     private boolean carve(boolean lastTry) {
+        if (count + batch > blocks.length) {
+            blocks = Arrays.copyOf(blocks, Math.max(blocks.length * 2, count + batch));
+        }
         if (carving < 0 || carved == blocksPerChunk) {
+            if (chunkCount == chunks.length) {
+                chunks = Arrays.copyOf(chunks, chunks.length * 2);
+            }
+            // After the heap's carve nothing can fail: the chunk is always tracked.
             long fresh = heap.carve(sizeClass, chunkBytes, lastTry);
             if (fresh < 0) {
                 return false;
@@ -104,9 +111,6 @@ final class CentralStack extends CentralStackPadAfter {
             owner.freeBytes.addAndGet(chunkBytes);
         }
         int n = Math.min(batch, blocksPerChunk - carved);
-        if (count + n > blocks.length) {
-            blocks = Arrays.copyOf(blocks, Math.max(blocks.length * 2, count + n));
-        }
         // Highest offset first, so the ring hands out the batch in ascending address order.
         for (int i = n - 1; i >= 0; i--) {
             blocks[count++] = carving + (carved + i) * blockSize;
@@ -128,7 +132,9 @@ final class CentralStack extends CentralStackPadAfter {
      * lock it only sorts the stack and the chunk list, sweeps them together and takes the free
      * chunks out (no per-block lookup structure is kept for this); the {@code madvise} of each
      * chunk runs after the lock is let go, so a refill of this class waits for the sweep, never
-     * for the OS. Chunks on their way out count in {@code Central} until they are released.
+     * for the OS. Chunks on their way out count in {@code Central} until they are released; a
+     * chunk the OS refuses to release goes back on the stack (see {@link #putBack}), so a fault
+     * in the middle of a trim leaves every byte counted and the class usable.
      */
     long trim() {
         long[] free;
@@ -168,23 +174,44 @@ final class CentralStack extends CentralStackPadAfter {
             owner.freeBytes.addAndGet(-freeCount * chunkBytes);
         }
         long bytes = 0;
-        try {
-            for (int i = 0; i < freeCount; i++) {
-                owner.checks.chunkReleased(free[i], chunkBytes);
+        RuntimeException closed = null;
+        for (int i = 0; i < freeCount; i++) {
+            // Debug mode forgets the chunk's freed blocks first: once released, the range may be
+            // carved again at once, and its zeros must not read as a write after free.
+            owner.checks.chunkReleased(free[i], chunkBytes);
+            try {
                 heap.release(free[i], chunkBytes);
-                bytes += chunkBytes;
-                synchronized (this) {
-                    releasing -= chunkBytes;
+            } catch (RuntimeException e) {
+                // The OS refused the madvise, or close() ran meanwhile: the chunk comes back
+                // whole, free and counted, for a later trim (or the close) to give back.
+                putBack(free[i]);
+                if (heap.isClosed()) {
+                    closed = e;
                 }
+                continue;
             }
-        } catch (RuntimeException e) {
-            // close() ran meanwhile: the chunks not released go with the whole reservation.
+            bytes += chunkBytes;
             synchronized (this) {
-                releasing -= (freeCount * chunkBytes - bytes);
+                releasing -= chunkBytes;
             }
-            throw e;
+        }
+        if (closed != null) {
+            throw closed;
         }
         return bytes;
+    }
+
+    /** A chunk that {@link #trim} took out and could not release goes back on the stack, every block free. */
+    private synchronized void putBack(long chunk) {
+        releasing -= chunkBytes;
+        addChunk(chunk);
+        if (count + blocksPerChunk > blocks.length) {
+            blocks = Arrays.copyOf(blocks, Math.max(blocks.length * 2, count + blocksPerChunk));
+        }
+        for (int b = blocksPerChunk - 1; b >= 0; b--) {
+            blocks[count++] = chunk + b * blockSize;
+        }
+        owner.freeBytes.addAndGet(chunkBytes);
     }
 
     /** Bytes of free blocks here, counting chunk space not yet carved. */

@@ -14,7 +14,7 @@ final class Chunk {
     /** The allocator this block belongs to: a free into another allocator is refused. */
     final NativeAllocator owner;
     final long base;
-    /** Bytes mapped: the request rounded up to {@link ChunkSource#CHUNK_ALIGNMENT}. */
+    /** Bytes mapped: the request rounded as {@link LargeBlocks#spanBytes} says (the block size). */
     final long length;
     /**
      * The size the block is handed out with, or -1 while it is free in the large-span cache;
@@ -28,13 +28,19 @@ final class Chunk {
     final MemorySegment.Scope scope;
     private final Arena arena;
 
+    private final MemoryMapper mapper;
+    /** Set by {@link #release()} once the mapping is gone; guarded by the {@link ChunkSource}'s release. */
+    private boolean unmapped;
+
     Chunk(NativeAllocator owner, MemoryMapper mapper, long base, long length, long largeSize) {
         this.owner = owner;
+        this.mapper = mapper;
         this.base = base;
         this.length = length;
         this.largeSize = largeSize;
         this.arena = Arena.ofShared();
-        this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, unused -> mapper.unmap(base, length));
+        // No cleanup action: release() unmaps after the arena closed, so that each step can fail alone.
+        this.memory = MemorySegment.ofAddress(base).reinterpret(length, arena, null);
         this.scope = memory.scope();
     }
 
@@ -43,9 +49,24 @@ final class Chunk {
         return memory.asSlice(address - base, size);
     }
 
-    /** Closes the arena: every slice turns invalid, then the cleanup unmaps the memory. */
+    /**
+     * Closes the arena (every slice turns invalid), then unmaps the memory. When the arena cannot
+     * close (a downcall holds a slice) it throws with nothing changed; when the unmap fails it
+     * throws with the slices already invalid, and a later call only retries the unmap.
+     */
     void release() {
-        arena.close();
+        if (scope.isAlive()) {
+            mapper.closeArena(arena);
+        }
+        if (!unmapped) {
+            mapper.unmap(base, length);
+            unmapped = true;
+        }
+    }
+
+    /** True while the block's segments are valid: it can be handed out again. */
+    boolean isAlive() {
+        return scope.isAlive();
     }
 
     @Override

@@ -62,8 +62,20 @@ final class ChunkSource {
             throw e;
         }
         long base = roundUp(raw, align);
-        mapper.unmap(raw, base - raw);
-        mapper.unmap(base + length, raw + span - (base + length));
+        try {
+            mapper.unmap(raw, base - raw);
+            mapper.unmap(base + length, raw + span - (base + length));
+        } catch (RuntimeException | Error e) {
+            // The OS refused to trim the head or tail: give the whole mapping back (an unmap of a
+            // range already unmapped succeeds), so nothing stays mapped or reserved.
+            try {
+                mapper.unmap(raw, span);
+            } catch (RuntimeException | Error again) {
+                e.addSuppressed(again);
+            }
+            budget.give(length);
+            throw e;
+        }
         Chunk chunk = new Chunk(owner, mapper, base, length, size);
         synchronized (this) {
             if (closed) {
@@ -84,7 +96,9 @@ final class ChunkSource {
     /**
      * Gives a large block back to the OS: its segment turns invalid and it is unmapped, then it
      * leaves the map and the figures. If the arena cannot close (a downcall holds a segment of
-     * it), the exception is thrown with the block still live, mapped and counted.
+     * it) or the unmap fails, the exception is thrown with the block still live, mapped and
+     * counted; {@link Chunk#isAlive()} then says whether it can be handed out again (the arena
+     * did not close) or only waits for its unmap to be tried again.
      */
     void release(Chunk chunk) {
         if (!live.remove(chunk)) {
@@ -97,24 +111,48 @@ final class ChunkSource {
         }
         try {
             unmap(chunk);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             live.add(chunk);
             throw e;
         }
     }
 
-    /** Gives every large block back; for {@link NativeAllocator#close()}. No mapping is added after it. */
+    /**
+     * Gives every large block back; for {@link NativeAllocator#close()}. No mapping is added after
+     * the first call. A block that cannot be given back (a downcall holds it) stays live and
+     * counted, the others are still given back, and the first failure is thrown: a later call
+     * tries the rest again.
+     */
     void releaseAll() {
         List<Chunk> all;
         synchronized (this) {
             closed = true;
             all = new ArrayList<>(live);
         }
+        RuntimeException failure = null;
         for (Chunk chunk : all) {
-            if (live.remove(chunk)) { // a racing free may have taken it first
+            if (!live.remove(chunk)) {
+                continue; // a racing free took it first
+            }
+            try {
                 unmap(chunk);
+            } catch (RuntimeException e) {
+                live.add(chunk);
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
         }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Large blocks still mapped; for close(), which must leave none. */
+    int liveCount() {
+        return live.size();
     }
 
     private void unmap(Chunk chunk) {

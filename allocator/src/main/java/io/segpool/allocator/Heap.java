@@ -47,6 +47,9 @@ final class Heap {
     final long byteTable;
     private final long classTable;
     private final Arena arena;
+    /** The reservation as mapped: {@link #base} is its first grain boundary. */
+    private final long raw;
+    private final long span;
     private final MemoryMapper mapper;
     private final MemoryBudget budget;
 
@@ -75,6 +78,8 @@ final class Heap {
      * that may by then belong to another mapping.
      */
     private boolean closed;
+    /** Set by {@link #close()} under this once the reservation is unmapped. */
+    private boolean unmapped;
 
     Heap(MemoryMapper mapper, MemoryBudget budget, long heapBytes) {
         this.mapper = mapper;
@@ -86,10 +91,12 @@ final class Heap {
         long total = ChunkSource.roundUp(classTable + 2 * (heapBytes / GRAIN), PAGE);
         // One grain more, so that the heap can start on a grain boundary (blocks are aligned from it).
         long span = total + GRAIN;
-        long raw = mapper.reserve(span);
+        this.raw = mapper.reserve(span);
+        this.span = span;
         this.arena = Arena.ofShared();
         this.base = ChunkSource.roundUp(raw, GRAIN);
-        this.all = MemorySegment.ofAddress(base).reinterpret(total, arena, unused -> mapper.unmap(raw, span));
+        // No cleanup action: close() unmaps after the arena closed, so that a failed unmap can be retried.
+        this.all = MemorySegment.ofAddress(base).reinterpret(total, arena, null);
     }
 
     /** The heap size for an allocator with {@code limit}: room for fragmentation, bounded by the default. */
@@ -97,7 +104,10 @@ final class Heap {
         if (limit == AllocatorConfig.UNLIMITED) {
             return DEFAULT_HEAP;
         }
-        return Math.min(DEFAULT_HEAP, ChunkSource.roundUp(Math.max(1L << 30, 8 * limit), GRAIN));
+        if (limit >= DEFAULT_HEAP / 8) {
+            return DEFAULT_HEAP; // 8 x limit would pass the default (and overflow for the largest limits)
+        }
+        return ChunkSource.roundUp(Math.max(1L << 30, 8 * limit), GRAIN);
     }
 
     /**
@@ -118,7 +128,12 @@ final class Heap {
         }
         long offset = reuse(length);
         if (offset < 0) {
-            offset = grow(sizeClass, length, lastTry);
+            try {
+                offset = grow(sizeClass, length, lastTry);
+            } catch (RuntimeException | Error refused) {
+                budget.give(length); // the refusal is thrown with nothing reserved
+                throw refused;
+            }
             if (offset < 0) {
                 budget.give(length);
                 return -1;
@@ -260,7 +275,23 @@ final class Heap {
         if ((offset & 63) != 0) {
             return -1;
         }
-        return (all.get(ValueLayout.JAVA_INT_UNALIGNED, intTable + BlockState.bigSlot(offset)) & 0xFF_FFFF) - 1L;
+        // A 64-aligned offset is position 0: an entry with another position is a neighbour's
+        // (its block starts 16 to 48 bytes further on), so the sign bit of the result says no.
+        int code = all.get(ValueLayout.JAVA_INT_UNALIGNED, intTable + BlockState.bigSlot(offset));
+        return BlockState.startsAt(code, 0) ? BlockState.sizeOf(code) : -1;
+    }
+
+    /**
+     * The size the class block that starts at {@code start} was handed out with, or -1 when it is
+     * free; {@code start} must be a block start ({@link #blockStart}).
+     */
+    long handedOutSize(long start) {
+        return BlockState.handedOutSize(this, classAt(start), start);
+    }
+
+    /** The block size of the class whose chunk holds {@code offset}; only where {@link #classAt} is a class. */
+    long blockSizeAt(long offset) {
+        return SizeClasses.size(classAt(offset));
     }
 
     /** The start of the class block that holds heap offset {@code offset}; only where {@link #roomInBlock} is not -1. */
@@ -285,10 +316,24 @@ final class Heap {
     /**
      * Unmaps the whole reservation; every segment of this heap turns invalid first (a thread in
      * the middle of an access gets {@link IllegalStateException}: the arena's close is a handshake).
+     * No chunk is carved or released once it has begun. When the arena cannot close (a downcall
+     * holds a segment of the heap: {@link IllegalStateException}) or the unmap fails, it throws
+     * with the rest still to do, and a later call tries again; once it returns, nothing is mapped.
      */
     synchronized void close() {
         closed = true;
-        arena.close();
+        if (arena.scope().isAlive()) {
+            mapper.closeArena(arena);
+        }
+        if (!unmapped) {
+            mapper.unmap(raw, span);
+            unmapped = true;
+        }
+    }
+
+    /** True once {@link #close()} has begun: no chunk is carved or released after it. */
+    synchronized boolean isClosed() {
+        return closed;
     }
 
     /** True while the heap's memory is mapped and its segments valid. */

@@ -31,11 +31,15 @@ final class LargeBlocks {
     private long mallocs;
     private long frees;
     private final long cap;
+    /** {@link AllocatorConfig#checkFrees()}: block states are kept, so a view must lie in a handed-out block. */
+    private final boolean checked;
     /** Whether a free records when it happened: only the background release reads {@link Chunk#freedAt}. */
     private final boolean stampFrees;
     /** Free spans, least recently freed first; guarded by this. */
     private final List<Chunk> cached = new ArrayList<>();
-    /** Sum of the lengths in {@link #cached}; written under this, read racily by stats. */
+    /** Free spans whose segments are invalid but whose munmap failed, to be tried again; guarded by this. */
+    private final List<Chunk> unmapPending = new ArrayList<>();
+    /** Sum of the lengths in {@link #cached} and {@link #unmapPending}; written under this, read racily by stats. */
     private volatile long cachedBytes;
 
     LargeBlocks(NativeAllocator allocator, Heap heap, ChunkSource source, LeakTracker leaks, long cap) {
@@ -45,6 +49,7 @@ final class LargeBlocks {
         this.leaks = leaks;
         this.cap = cap;
         this.stampFrees = allocator.config().releaseAfter() != null;
+        this.checked = allocator.config().checkFrees();
     }
 
     /**
@@ -82,9 +87,19 @@ final class LargeBlocks {
             }
         }
         if (leaks != null) {
-            leaks.allocated(chunk.base, size);
+            recordLeak(chunk, size);
         }
         return chunk.slice(chunk.base, size);
+    }
+
+    /** The leak record of a large block just handed out; when it cannot be made, the block is freed again. */
+    private void recordLeak(Chunk chunk, long size) {
+        try {
+            leaks.allocated(chunk.base, size);
+        } catch (RuntimeException | Error e) {
+            release(chunk, chunk.base, size);
+            throw e;
+        }
     }
 
     /** Frees a segment that is not a slice of the heap: a large block of this allocator, or a refusal. */
@@ -173,30 +188,68 @@ final class LargeBlocks {
         unmap(evicted);
     }
 
-    /** Takes the least recently freed spans out of the cache until it holds at most {@code bytes}. Under this. */
+    /**
+     * Takes spans out of the cache until it holds at most {@code bytes}: first those whose unmap
+     * failed before (they are tried again), then the least recently freed. Under this.
+     */
     private List<Chunk> evictOver(long bytes) {
         List<Chunk> evicted = null;
-        while (cachedBytes > bytes) {
+        while (cachedBytes > bytes && !unmapPending.isEmpty()) {
+            Chunk dead = unmapPending.remove(unmapPending.size() - 1);
+            cachedBytes -= dead.length;
+            evicted = add(evicted, dead);
+        }
+        while (cachedBytes > bytes && !cached.isEmpty()) {
             Chunk oldest = cached.remove(0);
             cachedBytes -= oldest.length;
-            if (evicted == null) {
-                evicted = new ArrayList<>();
-            }
-            evicted.add(oldest);
+            evicted = add(evicted, oldest);
         }
         return evicted;
     }
 
-    /** Unmaps spans taken out of the cache; outside the lock (each unmap closes an arena: a handshake). */
+    private static List<Chunk> add(List<Chunk> list, Chunk span) {
+        List<Chunk> out = list == null ? new ArrayList<>() : list;
+        out.add(span);
+        return out;
+    }
+
+    /**
+     * Unmaps spans taken out of the cache; outside the lock (each unmap closes an arena: a
+     * handshake). A span the JDK or the OS will not give back now (a downcall holds a view of
+     * it, or munmap failed) goes back into the cache, counted, and is tried again by the next
+     * eviction, trim or close; the others are still unmapped. So an eviction never throws and
+     * never loses a span.
+     */
     private long unmap(List<Chunk> spans) {
         long bytes = 0;
         if (spans != null) {
             for (Chunk span : spans) {
-                source.release(span);
-                bytes += span.length;
+                try {
+                    source.release(span);
+                    bytes += span.length;
+                } catch (RuntimeException e) {
+                    if (!allocator.isOpen()) {
+                        continue; // close() gives back what is left
+                    }
+                    keep(span);
+                }
             }
         }
         return bytes;
+    }
+
+    /**
+     * A span whose unmap failed: back at the old end of the cache if its segments are still valid
+     * (the arena did not close, so it can be handed out again), else among the spans that only
+     * wait for their unmap to be tried again.
+     */
+    private synchronized void keep(Chunk span) {
+        if (span.isAlive()) {
+            cached.add(0, span);
+        } else {
+            unmapPending.add(span);
+        }
+        cachedBytes += span.length;
     }
 
     /**
@@ -246,12 +299,12 @@ final class LargeBlocks {
         allocator.checkOpen();
         long offset = address - heap.base;
         if (Long.compareUnsigned(offset, heap.topAcquire()) < 0) {
-            long room = heap.roomInBlock(offset);
-            if (size >= 0 && size <= room) {
+            long start = heap.roomInBlock(offset) < 0 ? -1 : heap.blockStart(offset);
+            long live = start < 0 ? -1 : checked ? heap.handedOutSize(start) : heap.blockSizeAt(start);
+            if (size >= 0 && live >= 0 && size <= live - (offset - start)) {
                 return heap.all.asSlice(offset, size);
             }
-            long blockStart = room < 0 ? -1 : heap.blockStart(offset);
-            throw Refusals.viewBeyondBlock(address, size, heap.base + blockStart, room < 0 ? -1 : offset + room - blockStart);
+            throw Refusals.viewBeyondBlock(address, size, heap.base + start, live);
         }
         Chunk chunk = ChunkMap.lookup(address);
         if (chunk == null || chunk.owner != allocator) {

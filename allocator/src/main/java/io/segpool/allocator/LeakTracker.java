@@ -24,12 +24,18 @@ final class LeakTracker {
     private final boolean every;
     private final Map<Long, Site> live = new ConcurrentHashMap<>();
 
-    LeakTracker(AllocatorConfig.LeakTracking mode) {
+    /** The fault seam: {@link MemoryMapper#beforeLeakRecord()} runs before each record is made. */
+    private final MemoryMapper edges;
+
+    LeakTracker(AllocatorConfig.LeakTracking mode, MemoryMapper edges) {
         this.every = mode == AllocatorConfig.LeakTracking.EVERY;
+        this.edges = edges;
     }
 
+    /** Records where the block at {@code address} was allocated; may throw {@link OutOfMemoryError}, with nothing recorded. */
     void allocated(long address, long size) {
         if (every || ThreadLocalRandom.current().nextInt(SAMPLE) == 0) {
+            edges.beforeLeakRecord();
             live.put(address, new Site(address, size, Thread.currentThread().getName(),
                     new Throwable("block allocated here")));
         }

@@ -1,10 +1,14 @@
 package io.segpool.allocator;
 
+import java.lang.foreign.Arena;
+
 /**
- * Where {@link Heap} and {@link ChunkSource} get memory from and gives it back to: the seam between segpool and
- * the OS. {@link OsMemory#INSTANCE} ({@code mmap}/{@code munmap}) is the only implementation in
- * production; it exists as an interface so that tests can make the OS refuse a mapping on demand
- * and check that the refusal leaves the allocator whole.
+ * Where {@link Heap} and {@link ChunkSource} get memory from and give it back to: the seam between
+ * segpool and the OS, and the JDK calls around it that can fail (closing an arena, making a leak
+ * record). {@link OsMemory#INSTANCE} is the only implementation in production; it exists as an
+ * interface so that tests can make any of these edges fail on demand (the n-th call of a kind)
+ * and check that the fault leaves the allocator whole: the operation completes, or nothing
+ * changed, and every byte stays counted.
  */
 interface MemoryMapper {
 
@@ -31,4 +35,20 @@ interface MemoryMapper {
 
     /** Drops the pages of a committed range; it stays mapped and reads zeros when touched again. */
     void release(long address, long length);
+
+    /**
+     * Closes an arena over segpool's memory, turning its segments invalid. The JDK refuses with
+     * {@link IllegalStateException} while a downcall holds one of them ("session is acquired"),
+     * with nothing changed: a JDK edge that can fail, so it goes through this seam too.
+     */
+    default void closeArena(Arena arena) {
+        arena.close();
+    }
+
+    /**
+     * Called before a leak-tracking record (a stack trace and a map entry) is made: the
+     * allocation that {@link OutOfMemoryError} can refuse. Does nothing outside tests.
+     */
+    default void beforeLeakRecord() {
+    }
 }

@@ -101,6 +101,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     private BackgroundRelease backgroundRelease;
     /** Set once by {@link #close()}; read on the slow paths. */
     private volatile boolean closed;
+    /** Set by the {@link #close()} that unmapped everything; guarded by this. */
+    private boolean unmapped;
     /** Scratch for {@link #readMemStats}, which holds its monitor so that the read makes no garbage. */
     private final long[] classSums = new long[3];
 
@@ -110,7 +112,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         this.mode = BlockChecks.mode(config);
         MemoryBudget budget = new MemoryBudget(name, config.memoryLimit());
         this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()));
-        this.checks = new BlockChecks(this, heap, config);
+        this.checks = new BlockChecks(this, heap, config, mapper);
         this.large = new LargeBlocks(this, heap, new ChunkSource(this, mapper, budget), checks.leaks(),
                 config.largeCacheBytes());
         this.centrals = new CentralStack[SizeClasses.count()];
@@ -127,9 +129,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * the OS, then free large spans, least recently freed first, until the limit holds.
      */
     void releaseOverLimit(int sizeClass) {
-        if (freeBytes.get() + large.cachedBytes() > cachedBytesLimit) {
+        if (cachedBytesLimit == 0 || freeBytes.get() + large.cachedBytes() <= cachedBytesLimit) {
+            return;
+        }
+        try {
             centrals[sizeClass].trim();
             large.evictTo(roomUnderCachedBytesLimit());
+        } catch (RuntimeException e) {
+            // Only a close() racing this can throw here (a refused release keeps its memory
+            // free and counted, for the next spill, trim() or background release): the blocks
+            // that crossed the limit are already on the central stack, and the free stands.
         }
     }
 
@@ -265,6 +274,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * @return the address of a 16-byte aligned block of at least {@code size} bytes
      * @throws IllegalArgumentException if {@code size} is negative or above {@link #MAX_BLOCK}
      * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
+     * @throws IllegalStateException if this allocator is closed
      */
     public long allocateAddress(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
@@ -272,7 +282,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
-        return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
+        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
+        // Unchecked, a ring hit after close() touches no state table: see ThreadCache.allocateAddress0.
+        if (mode == ThreadCache.UNCHECKED && !heap.isAlive()) {
+            throw Refusals.closed();
+        }
+        return heap.base + offset;
     }
 
     /**
@@ -338,20 +353,24 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
 
     /**
      * A segment over {@code size} bytes at {@code address}, for a block allocated by address: a
-     * slice of the allocator's heap segment (for a block start, one load of the block's state and
-     * a compare; elsewhere a class-table load and a multiply; no object where the view does not escape), so it throws after {@link #close()} rather than crash.
+     * slice of the allocator's heap segment, so it throws after {@link #close()} rather than
+     * crash. The view must lie inside one block that is handed out, within the size it was
+     * allocated with (with {@link AllocatorConfig#checkFrees()} off no state is kept: inside one
+     * block). For a block start of a class of 64 B or more, one load of the block's state and a
+     * compare; elsewhere the slow path finds the block from the class table. No object where the
+     * view does not escape.
      *
      * @param address an address inside a block of this allocator
      * @param size the bytes to view; the view must end inside the same block
      * @return a segment over those bytes
-     * @throws IllegalArgumentException if no block of this allocator holds {@code address}, or the
-     *         view would reach past the end of that block (into a neighbour)
+     * @throws IllegalArgumentException if no handed-out block of this allocator holds
+     *         {@code address} (never allocated, free, or another allocator's), or the view would
+     *         reach past the end of that block (into a neighbour), or {@code size} is negative
      * @throws IllegalStateException if this allocator is closed
      */
     public MemorySegment segment(long address, long size) {
         long offset = address - heap.base;
-        if (Long.compareUnsigned(offset, heap.top()) < 0 && size >= 0
-                && (size <= heap.handedOutAt(offset) || size <= heap.roomInBlock(offset))) {
+        if (Long.compareUnsigned(offset, heap.top()) < 0 && size >= 0 && size <= heap.handedOutAt(offset)) {
             return heap.all.asSlice(offset, size);
         }
         return large.segment(address, size);
@@ -458,27 +477,63 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    /** Gives all memory back to the OS. Every segment of this allocator turns invalid. Idempotent. */
+    /**
+     * Gives all memory back to the OS. Every segment of this allocator turns invalid, and once it
+     * returns nothing of this allocator is mapped. Idempotent: a call after a successful close
+     * does nothing.
+     *
+     * <p>The JDK refuses to close an arena while a downcall holds one of its segments (a view of
+     * a block inside a blocking NIO write, for example). Then close() throws
+     * {@link IllegalStateException} saying so, with the allocator already closed to new work
+     * ({@link #isOpen()} is false; a refill, spill, large block, trim or stats read is refused;
+     * a block already in a thread's ring may still be handed out, and is mapped memory) and what
+     * could not be unmapped still mapped and counted: call close() again once the downcall has
+     * returned, and it finishes the job.
+     *
+     * @throws IllegalStateException if memory of this allocator is held by a downcall, or the OS
+     *         refused an unmap: the allocator stays closed to new work and close() can be retried
+     */
     @Override
     public void close() {
         synchronized (this) {
-            if (closed) {
+            if (unmapped) {
                 return;
             }
-            if (checks.leaks() != null) {
-                String report = leakReport();
-                if (!report.isEmpty()) {
-                    System.getLogger("io.segpool.allocator.leaks").log(System.Logger.Level.WARNING, report);
+            if (!closed) {
+                if (checks.leaks() != null) {
+                    String report = leakReport();
+                    if (!report.isEmpty()) {
+                        System.getLogger("io.segpool.allocator.leaks").log(System.Logger.Level.WARNING, report);
+                    }
                 }
+                closed = true;
             }
-            closed = true;
         }
-        OpenAllocators.remove(this);
         if (backgroundRelease != null) {
             backgroundRelease.stop();
         }
-        large.releaseAll();
-        heap.close();
+        RuntimeException failure = null;
+        try {
+            large.releaseAll();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            heap.close();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw Refusals.closeIncomplete(name, failure);
+        }
+        synchronized (this) {
+            unmapped = true;
+        }
+        OpenAllocators.remove(this);
         caches.releaseAll();
     }
 

@@ -38,8 +38,11 @@ final class Refusals {
                                         Chunk chunk) {
         String what = describe(address, size);
         if (segment != null && !segment.scope().isAlive()) {
-            return new IllegalStateException("free: " + what + " is in memory already given back to the OS (freed"
-                    + " before, then its large block was unmapped, or its allocator closed)");
+            // Not a live block of this allocator, whatever it was: the scope of a closed Arena, of
+            // a large block freed and unmapped since, or of another allocator that closed.
+            return new IllegalArgumentException("free: " + what + " has a closed scope, so it is no live block of"
+                    + " this allocator: an Arena's segment after its close, a large block already freed and"
+                    + " unmapped, or a block of an allocator that closed");
         }
         NativeAllocator heapOwner = OpenAllocators.ownerOf(address);
         if ((chunk != null && chunk.owner != allocator) || (heapOwner != null && heapOwner != allocator)) {
@@ -62,14 +65,15 @@ final class Refusals {
             return new IllegalArgumentException(view + ": no block of this allocator that is handed out holds"
                     + " that address (free, never allocated, or from another allocator)");
         }
-        return new IllegalArgumentException(view + ": the view must lie inside one block, and the "
-                + blockSize + "-byte block at 0x" + Long.toHexString(blockStart) + " ends "
+        return new IllegalArgumentException(view + ": the view must lie inside one block, and the block at 0x"
+                + Long.toHexString(blockStart) + " holds " + blockSize + " bytes, which end "
                 + (blockStart + blockSize - address) + " bytes after the address");
     }
 
     static IllegalStateException released(long address, long size) {
-        return new IllegalStateException("free: " + describe(address, size) + " is in memory already given back to"
-                + " the OS: the block was freed before, then trim() released its chunk (double free)");
+        return new IllegalStateException("free: " + describe(address, size) + " is in a chunk that trim() gave"
+                + " back to the OS, where no block is handed out: a block freed twice, or an address that was"
+                + " never a block's");
     }
 
     static IllegalArgumentException foreignScope(long address, long size, Chunk chunk) {
@@ -106,6 +110,15 @@ final class Refusals {
                 + " was in a free list while marked in use");
     }
 
+    /** A close() that could not give everything back: what is left stays mapped until close() is called again. */
+    static IllegalStateException closeIncomplete(String allocator, RuntimeException cause) {
+        return new IllegalStateException("close() of NativeAllocator " + allocator + " could not give all its"
+                + " memory back: " + cause.getMessage() + ". A segment of it is held by a downcall (a blocking"
+                + " NIO read or write of a view, for example) or the OS refused the unmap; the allocator is"
+                + " closed to new work, and what is left stays mapped and counted: call close() again once the"
+                + " downcall has returned", cause);
+    }
+
     static IllegalStateException closed(Throwable cause) {
         return new IllegalStateException("this NativeAllocator is closed: its memory went back to the OS", cause);
     }
@@ -121,6 +134,19 @@ final class Refusals {
         }
         return new WrongThreadException("a ThreadCache belongs to the thread that got it (" + cache.owner
                 + "), but " + current + " used it; get your own with NativeAllocator.threadCache() or borrowCache()");
+    }
+
+    /** A virtual thread that waited too long for a stripe: every one is held by a live thread. */
+    static IllegalStateException stripesHeld(Thread waiter, ThreadCache[] stripes, long waitedMillis) {
+        StringBuilder holders = new StringBuilder();
+        for (ThreadCache stripe : stripes) {
+            Thread holder = stripe == null ? null : stripe.owner;
+            holders.append(holders.isEmpty() ? "" : ", ").append(holder == null ? "(being given back)" : holder);
+        }
+        return new IllegalStateException(waiter + " waited " + waitedMillis + " ms for one of the " + stripes.length
+                + " caches that virtual threads share, and every one is held by a live thread: " + holders
+                + ". A cache from borrowCache() must be closed (try-with-resources) and not held across blocking"
+                + " work; a virtual thread that ends holding one gives it back by itself");
     }
 
     static MemoryLimitException memoryLimit(int sizeClass, long blockSize, long largeSize, long length, long limit,

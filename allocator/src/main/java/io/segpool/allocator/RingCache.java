@@ -86,35 +86,47 @@ final class RingCache {
      * A free into a full ring: the oldest batch goes to the central stack (or to the unbounded
      * ablation's overflow), then the block goes on top. The no-cache ablation, whose rings hold
      * nothing, sends the block itself.
+     *
+     * <p>Fault-atomic: the only steps that can throw (the closed check, the reclaim of ended
+     * threads' caches, the central stack taking the batch) come before the ring changes, and
+     * when one throws the block being freed goes back to handed out, so the caller still owns it
+     * and nothing moved. Once the central stack holds the batch the ring is updated at once;
+     * only then does the cached-bytes limit give memory back, and a fault there (an unmap the
+     * OS or a busy segment refuses) leaves that memory cached, counted, and tried again later:
+     * it cannot undo or fail the free.
      */
-    static void putSlow(ThreadCache cache, int sizeClass, long[] ring, long offset) {
+    static void putSlow(ThreadCache cache, int sizeClass, long[] ring, long offset, long size) {
         NativeAllocator allocator = cache.allocator;
-        allocator.checkOpen();
-        allocator.caches.reclaimIfDue();
         CentralStack central = allocator.central(sizeClass);
         int capacity = (int) ring[ThreadCache.LIMIT];
-        if (capacity == 0) {
-            ring[ThreadCache.HEADER] = offset;
-            central.spill(ring, ThreadCache.HEADER, 1);
-            SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + 1);
-        } else {
-            int batch = batch(sizeClass);
-            if (cache.overflow != null) {
+        int batch = capacity == 0 ? 1 : batch(sizeClass);
+        try {
+            allocator.checkOpen();
+            allocator.caches.reclaimIfDue();
+            if (capacity == 0) {
+                ring[ThreadCache.HEADER] = offset; // a slot past the count: nothing is held yet
+                central.spill(ring, ThreadCache.HEADER, 1);
+            } else if (cache.overflow != null) {
                 keep(cache, sizeClass, ring, batch);
             } else {
                 central.spill(ring, ThreadCache.HEADER, batch);
-                AllocatorEvents.spill(allocator.name(), central.blockSize, batch);
-                if (allocator.cachedBytesLimit != 0) {
-                    allocator.releaseOverLimit(sizeClass);
-                }
             }
-            SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + batch);
+        } catch (RuntimeException | Error e) {
+            cache.undoRelease(sizeClass, offset, size);
+            throw e;
+        }
+        SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + batch);
+        if (capacity != 0) {
             int kept = capacity - batch;
             System.arraycopy(ring, ThreadCache.HEADER + batch, ring, ThreadCache.HEADER, kept);
             ring[ThreadCache.HEADER + kept] = offset;
             SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (kept + 1));
         }
         SLOT.setOpaque(ring, ThreadCache.FREES, ring[ThreadCache.FREES] + 1);
+        if (capacity != 0 && cache.overflow == null) {
+            AllocatorEvents.spill(allocator.name(), central.blockSize, batch);
+            allocator.releaseOverLimit(sizeClass);
+        }
     }
 
     /** The unbounded ablation (seed 001's "before"): the oldest batch is kept forever. */
@@ -132,7 +144,10 @@ final class RingCache {
         cache.overflow[sizeClass] = extra;
     }
 
-    /** Gives every block of a cache that no thread uses any more to the central stacks. */
+    /**
+     * Gives every block of a cache that no thread uses any more (or whose owner flushes it) to the
+     * central stacks, each class under the cached-bytes limit as a spill is.
+     */
     static long flush(ThreadCache cache) {
         long blocks = 0;
         for (int c = 0; c < cache.rings.length; c++) {
@@ -143,6 +158,7 @@ final class RingCache {
                 SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + n);
                 SLOT.setOpaque(ring, ThreadCache.COUNT, 0L);
                 blocks += n;
+                cache.allocator.releaseOverLimit(c);
             }
             long[] extra = cache.overflow == null ? null : cache.overflow[c];
             if (extra != null && extra[0] > 0) {

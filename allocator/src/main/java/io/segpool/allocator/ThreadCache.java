@@ -47,6 +47,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     static final int UNCHECKED = 0;
 
     private static final VarHandle BUSY;
+    private static final VarHandle OWNER;
     private static final MethodHandle HAND_OUT_EXTRAS;
     private static final MethodHandle RELEASE_EXTRAS;
 
@@ -54,10 +55,11 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             BUSY = lookup.findVarHandle(ThreadCache.class, "busy", int.class);
+            OWNER = lookup.findVarHandle(ThreadCache.class, "owner", Thread.class);
             HAND_OUT_EXTRAS = lookup.findVirtual(BlockChecks.class, "handOutExtras",
                     MethodType.methodType(RuntimeException.class, int.class, long.class, long.class));
             RELEASE_EXTRAS = lookup.findVirtual(BlockChecks.class, "releaseExtras",
-                    MethodType.methodType(void.class, int.class, long.class, long.class));
+                    MethodType.methodType(void.class, ThreadCache.class, int.class, long.class, long.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -83,7 +85,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     final boolean shared;
     /**
      * The thread allowed to use this cache. A platform cache's never changes; a stripe's is set by
-     * the thread that took its {@link #busy} flag and cleared before the flag is released.
+     * the thread that took its {@link #busy} flag and cleared before the flag is released, or
+     * taken over with a compare-and-set ({@link #takeOver}) from a holder that ended.
      */
     Thread owner;
     /** A stripe's re-entry depth, for a thread that takes the stripe it holds; owner only. */
@@ -212,7 +215,13 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return allocator.large.allocate(size, 1).address();
         }
-        return base + take(SizeClasses.classOf(size), size);
+        long offset = take(SizeClasses.classOf(size), size);
+        // Unchecked, a ring hit after close() touches no state table, so nothing threw: the
+        // address is no longer mapped and must not leave. (Checked, the state write throws.)
+        if (mode == UNCHECKED && !scope.isAlive()) {
+            throw Refusals.closed();
+        }
+        return base + offset;
     }
 
     void free0(MemorySegment segment) {
@@ -267,19 +276,41 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
     }
 
-    /** The shared tail of both frees, for an offset inside the committed heap. */
+    /**
+     * The shared tail of both frees, for a heap offset. Checked, a block state that matches proves
+     * that {@code offset} is the start of a block handed out with {@code size} bytes (see
+     * {@link BlockState}); unchecked, nothing is proven, but the block must still lie inside the
+     * committed heap, so that a forged offset can never make the ring hand out memory past it.
+     */
     void release(long offset, long size) {
-        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0 || (offset & (SizeClasses.GRANULE - 1)) != 0) {
+        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0 || (offset & (SizeClasses.GRANULE - 1)) != 0
+                || Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
             throw allocator.checks.refuseFree(offset, size);
         }
         int sizeClass = SizeClasses.classOf(size);
-        if ((mode & CHECKED) != 0 && !markFree(sizeClass, offset, size)) {
+        if ((mode & CHECKED) == 0) {
+            if (offset + SizeClasses.size(sizeClass) > heap.top() && offset + SizeClasses.size(sizeClass) > heap.topAcquire()) {
+                throw allocator.checks.refuseFree(offset, size);
+            }
+        } else if (!markFree(sizeClass, offset, size)) {
             sizeClass = allocator.checks.releaseMismatch(offset, size);
         }
         if ((mode & EXTRAS) != 0) {
-            releaseExtras(sizeClass, offset, size);
+            releaseExtras(sizeClass, offset, size); // the put too, so that a throw can be undone
+        } else {
+            put(sizeClass, offset, size);
         }
-        put(sizeClass, offset);
+    }
+
+    /**
+     * A free whose put into the ring threw (the central stack refused the batch): the block goes
+     * back to the state it had before the free, handed out with {@code size} bytes, so the caller
+     * still owns it and the free can be retried; nothing else changed.
+     */
+    void undoRelease(int sizeClass, long offset, long size) {
+        if ((mode & CHECKED) != 0) {
+            BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
+        }
     }
 
     /** Marks the block free if its state says it was handed out in this class with this size. */
@@ -287,15 +318,15 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         return BlockState.free(all, intTable, byteTable, sizeClass, offset, size);
     }
 
-    /** Puts a freed block on its class's ring. */
-    void put(int sizeClass, long offset) {
+    /** Puts a block freed with {@code size} bytes on its class's ring. */
+    void put(int sizeClass, long offset, long size) {
         long[] ring = rings[sizeClass];
         if (ring == null) {
             ring = newRing(sizeClass);
         }
         int n = (int) ring[COUNT];
         if (n == ring[LIMIT]) {
-            RingCache.putSlow(this, sizeClass, ring, offset);
+            RingCache.putSlow(this, sizeClass, ring, offset, size);
             return;
         }
         ring[HEADER + n] = offset;
@@ -321,7 +352,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     private void releaseExtras(int sizeClass, long offset, long size) {
         try {
-            releaseExtras.invokeExact(allocator.checks, sizeClass, offset, size);
+            releaseExtras.invokeExact(allocator.checks, this, sizeClass, offset, size);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -345,6 +376,14 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     /** The heap segment this cache slices; for the allocator's slow paths. */
     MemorySegment all() {
         return all;
+    }
+
+    /**
+     * Takes over a stripe whose holder {@code dead} ended without giving it back: true for the one
+     * thread whose compare-and-set of the owner wins. The flag stays taken; the blocks come along.
+     */
+    boolean takeOver(Thread dead, Thread thread) {
+        return OWNER.compareAndSet(this, dead, thread);
     }
 
     /** Takes a stripe's flag; true when taken. */
