@@ -259,6 +259,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         }
         long offset = segment.address() - heap.base;
         long size = segment.byteSize();
+        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
+            throw checks.refuseFree(offset, size); // past the committed heap: only reinterpret makes such a segment
+        }
         ThreadCache cache = lookup();
         if (cache != null) {
             cache.release(offset, size);

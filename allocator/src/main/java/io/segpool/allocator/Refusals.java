@@ -70,6 +70,14 @@ final class Refusals {
                 + (blockStart + blockSize - address) + " bytes after the address");
     }
 
+    /** An unchecked free whose block would reach past the committed heap: never a block this allocator made. */
+    static IllegalArgumentException pastCommittedHeap(long address, long size, long blockSize, long heapEnd) {
+        return new IllegalArgumentException("free: " + describe(address, size) + " would be a " + blockSize
+                + "-byte block reaching past the end of this allocator's committed heap at 0x"
+                + Long.toHexString(heapEnd) + ", so no block of it starts there (free checks are off, but a"
+                + " block outside the heap is never taken)");
+    }
+
     static IllegalStateException released(long address, long size) {
         return new IllegalStateException("free: " + describe(address, size) + " is in a chunk that trim() gave"
                 + " back to the OS, where no block is handed out: a block freed twice, or an address that was"

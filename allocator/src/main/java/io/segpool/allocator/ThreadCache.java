@@ -229,7 +229,19 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             allocator.large.free(segment);
             return;
         }
-        release(segment.address() - base, segment.byteSize());
+        long offset = segment.address() - base;
+        checkCommitted(offset, segment.byteSize());
+        release(offset, segment.byteSize());
+    }
+
+    /**
+     * Refuses a heap segment that starts outside the committed heap: only {@code reinterpret}
+     * makes one, and its state entry may lie in uncommitted table pages.
+     */
+    void checkCommitted(long offset, long size) {
+        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
+            throw allocator.checks.refuseFree(offset, size);
+        }
     }
 
     void freeAddress0(long address, long size) {
@@ -277,20 +289,22 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * The shared tail of both frees, for a heap offset. Checked, a block state that matches proves
+     * The shared tail of both frees, for an offset inside the committed heap (a segment of the
+     * heap's scope can lie past it only through {@code reinterpret}: {@link #checkCommitted}
+     * refuses it). Checked, a block state that matches proves
      * that {@code offset} is the start of a block handed out with {@code size} bytes (see
      * {@link BlockState}); unchecked, nothing is proven, but the block must still lie inside the
      * committed heap, so that a forged offset can never make the ring hand out memory past it.
      */
     void release(long offset, long size) {
-        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0 || (offset & (SizeClasses.GRANULE - 1)) != 0
-                || Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
+        if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0 || (offset & (SizeClasses.GRANULE - 1)) != 0) {
             throw allocator.checks.refuseFree(offset, size);
         }
         int sizeClass = SizeClasses.classOf(size);
         if ((mode & CHECKED) == 0) {
-            if (offset + SizeClasses.size(sizeClass) > heap.top() && offset + SizeClasses.size(sizeClass) > heap.topAcquire()) {
-                throw allocator.checks.refuseFree(offset, size);
+            long end = offset + SizeClasses.size(sizeClass);
+            if (end > heap.top() && end > heap.topAcquire()) {
+                throw Refusals.pastCommittedHeap(base + offset, size, SizeClasses.size(sizeClass), base + heap.topAcquire());
             }
         } else if (!markFree(sizeClass, offset, size)) {
             sizeClass = allocator.checks.releaseMismatch(offset, size);
