@@ -267,18 +267,19 @@ final class Heap {
     }
 
     /**
-     * The size the block of a class of 64 B or more that starts at {@code offset} was handed out
-     * with, or a negative number (not such a block start, free, or frees unchecked so no state is
-     * kept): the view check's fast path, one load of the line the allocation wrote.
+     * The block size of the handed-out block of a class of 64 B or more that starts exactly at
+     * {@code offset}, or a negative number (not such a block start, free, or frees unchecked so
+     * no state is kept): the view check's fast path, one load of the line the allocation wrote
+     * and one of the class table.
      */
     long handedOutAt(long offset) {
         if ((offset & 63) != 0) {
             return -1;
         }
         // A 64-aligned offset is position 0: an entry with another position is a neighbour's
-        // (its block starts 16 to 48 bytes further on), so the sign bit of the result says no.
+        // (its block starts 16 to 48 bytes further on).
         int code = all.get(ValueLayout.JAVA_INT_UNALIGNED, intTable + BlockState.bigSlot(offset));
-        return BlockState.startsAt(code, 0) ? BlockState.sizeOf(code) : -1;
+        return code != 0 && BlockState.startsAt(code, 0) ? SizeClasses.size(BlockState.classOf(code)) : -1;
     }
 
     /**

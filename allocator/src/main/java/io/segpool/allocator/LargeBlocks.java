@@ -31,7 +31,7 @@ final class LargeBlocks {
     private long mallocs;
     private long frees;
     private final long cap;
-    /** {@link AllocatorConfig#checkFrees()}: block states are kept, so a view must lie in a handed-out block. */
+    /** {@link AllocatorConfig#checkFrees()}: block states are kept, so a view must lie in a block that is handed out. */
     private final boolean checked;
     /** Whether a free records when it happened: only the background release reads {@link Chunk#freedAt}. */
     private final boolean stampFrees;
@@ -300,7 +300,7 @@ final class LargeBlocks {
         long offset = address - heap.base;
         if (Long.compareUnsigned(offset, heap.topAcquire()) < 0) {
             long start = heap.roomInBlock(offset) < 0 ? -1 : heap.blockStart(offset);
-            long live = start < 0 ? -1 : checked ? heap.handedOutSize(start) : heap.blockSizeAt(start);
+            long live = start < 0 || checked && heap.handedOutSize(start) < 0 ? -1 : heap.blockSizeAt(start);
             if (size >= 0 && live >= 0 && size <= live - (offset - start)) {
                 return heap.all.asSlice(offset, size);
             }

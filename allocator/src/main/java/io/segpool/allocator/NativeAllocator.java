@@ -357,9 +357,10 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     /**
      * A segment over {@code size} bytes at {@code address}, for a block allocated by address: a
      * slice of the allocator's heap segment, so it throws after {@link #close()} rather than
-     * crash. The view must lie inside one block that is handed out, within the size it was
-     * allocated with (with {@link AllocatorConfig#checkFrees()} off no state is kept: inside one
-     * block). For a block start of a class of 64 B or more, one load of the block's state and a
+     * crash. The view must lie inside one class block (its block size, {@link #blockSize}), and
+     * that block must be handed out (with {@link AllocatorConfig#checkFrees()} off no state is
+     * kept: inside one block); a large block's view must lie within the size it was allocated
+     * with. For a block start of a class of 64 B or more, one load of the block's state and a
      * compare; elsewhere the slow path finds the block from the class table. No object where the
      * view does not escape.
      *
