@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rule, and leaves the stack, its frames and the pool's figures exactly as they were: afterwards
  * the frames still close in order and every byte goes back.
  */
+@org.junit.jupiter.api.Timeout(60)
 class FrameMisuseTest {
 
     /** The stack under test: frames a (depth 1) and b (depth 2) open, c closed at depth 3. */
@@ -127,7 +128,7 @@ class FrameMisuseTest {
                 thrown.set(t);
             }
         });
-        thread.join();
+        assertTrue(thread.join(java.time.Duration.ofSeconds(10)), "the other thread did not finish");
         return thrown.get();
     }
 
