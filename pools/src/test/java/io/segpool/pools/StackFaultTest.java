@@ -85,6 +85,36 @@ class StackFaultTest {
         }
     }
 
+    /** A deep stack whose growth hits the limit: the refused push's allocation changes nothing and the frames unwind. */
+    @Test
+    void aStackGrowingIntoTheMemoryLimitUnwindsCleanly() {
+        try (StackPool pool = StackPool.create(SEGMENT, AllocatorConfig.defaults().withMemoryLimit(LIMIT));
+             SegmentedStack stack = pool.newStack()) {
+            java.util.ArrayDeque<Frame> frames = new java.util.ArrayDeque<>();
+            MemoryLimitException refused = null;
+            while (refused == null && stack.depth() < 100_000) {
+                Frame frame = stack.push();
+                frames.push(frame);
+                MemStats before = figures(pool);
+                int segments = stack.segmentsHeld();
+                try {
+                    frame.allocate(3000).fill((byte) stack.depth());
+                } catch (MemoryLimitException e) {
+                    refused = e;
+                    assertUnchanged(before, figures(pool), "the refused frame allocation");
+                    assertEquals(segments, stack.segmentsHeld());
+                    frame.allocate(0); // the frame is still the innermost and usable
+                }
+            }
+            assertTrue(refused != null && stack.depth() > 10, stack.depth() + " frames before the limit");
+            while (!frames.isEmpty()) {
+                frames.pop().close(); // innermost first, each giving back what it took
+            }
+            assertEquals(0, stack.depth());
+            assertEquals(0, SegmentedStackTest.inuse(pool), "every segment came back");
+        }
+    }
+
     /** A segment of the closing frame freed behind the stack's back: its give back is refused, the rest completes. */
     @Test
     void aFrameCloseWhoseSegmentFreeIsRefusedStillClosesTheFrame() {
