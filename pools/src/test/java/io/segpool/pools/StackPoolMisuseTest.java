@@ -57,6 +57,20 @@ class StackPoolMisuseTest {
     }
 
     @Test
+    void anotherPoolsSegmentOfTheSameSizeIsRefused() {
+        try (StackPool pool = StackPool.create(SEGMENT); StackPool other = StackPool.create(SEGMENT)) {
+            MemorySegment theirs = other.allocate();
+            MemorySegment mine = pool.allocate();
+            MemStats before = StackFaultTest.figures(pool);
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> pool.free(theirs));
+            assertTrue(refused.getMessage().contains(Long.toHexString(theirs.address())), refused.getMessage());
+            assertEquals(before, StackFaultTest.figures(pool));
+            other.free(theirs);
+            pool.free(mine);
+        }
+    }
+
+    @Test
     void aPoolSegmentStillGoesBack() {
         try (StackPool pool = StackPool.create(SEGMENT)) {
             MemorySegment segment = pool.allocate();
