@@ -25,6 +25,12 @@ import java.util.Arrays;
  * {@code top}/{@code limit} addresses and a view that allocations slice. Taking and giving back
  * segments, big blocks and every refusal are separate methods.
  *
+ * <p>Every change either completes or changes nothing: a request the allocator refuses (a memory
+ * limit) leaves the frames, the segments and the pool's figures as they were, and a frame close
+ * whose give back the allocator refuses still closes the frame and gives back the rest. After the
+ * pool's close no call hands out an address or segment over its unmapped memory ({@link
+ * IllegalStateException}), and closing frames or the stack only forgets what they held.
+ *
  * <p>Single-threaded by design, like a goroutine's stack: only the thread that made the stack may
  * use it or its frames; any other thread gets {@link WrongThreadException}, as a confined
  * {@link java.lang.foreign.Arena}'s segment throws. All fields are plain and owned by that thread.
