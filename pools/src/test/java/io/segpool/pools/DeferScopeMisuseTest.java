@@ -156,11 +156,20 @@ class DeferScopeMisuseTest {
     @Test
     void anActionThatClosesThePoolEndsTheScopeCleanly() {
         DeferScope scope = pool.newScope();
-        int closePool = pool.register(args -> pool.close());
+        AtomicReference<Throwable> readAfterClose = new AtomicReference<>();
+        int closePool = pool.register(args -> {
+            pool.close();
+            try {
+                args.getLong(0); // its block went back to the OS with the pool
+            } catch (Throwable t) {
+                readAfterClose.set(t);
+            }
+        });
         scope.defer(record, 1L);
-        scope.defer(closePool);
+        scope.defer(closePool, MemorySegment.ofArray(new long[] {5}));
         IllegalStateException thrown = assertThrows(IllegalStateException.class, scope::close);
         assertTrue(thrown.getMessage().contains("closed"), thrown.getMessage());
+        assertInstanceOf(IllegalStateException.class, readAfterClose.get(), "a read over unmapped memory");
         assertEquals(List.of(), ran, "nothing ran over the unmapped blocks");
         scope.close(); // closed: idempotent
     }
