@@ -8,19 +8,27 @@ import java.lang.foreign.ValueLayout;
 /**
  * The argument bytes of the defer being run, read in place from its block. One instance per
  * {@link DeferScope}, re-pointed at each block (a flyweight), so running a defer makes no garbage.
- * Valid only during {@link DeferHandler#run}: afterwards every read throws.
+ * Valid only during {@link DeferHandler#run}, and only on the thread running it: afterwards, or
+ * from another thread, every read throws (a read that raced the block's reuse would see another
+ * owner's bytes).
  */
 public final class DeferArgs {
 
     private final NativeAllocator allocator;
-    /** Address of the first argument byte, 0 when not bound to a running defer. */
-    private long address;
-    private int size;
+    /** The thread that runs the scope's defers: its owner. */
+    private Thread reader;
+    /**
+     * Address of the first argument byte, 0 when not bound to a running defer; every read checks
+     * it, so binding 0 makes all of them throw. Read by the scope to restore an outer binding.
+     */
+    long address;
+    int size;
     /** The first 8 argument bytes, read with the header: the fast path of a one-word defer. */
-    private long word;
+    long word;
 
-    DeferArgs(NativeAllocator allocator) {
+    DeferArgs(NativeAllocator allocator, Thread reader) {
         this.allocator = allocator;
+        this.reader = reader;
     }
 
     void bind(long address, int size, long word) {
@@ -29,15 +37,16 @@ public final class DeferArgs {
         this.word = word;
     }
 
-    /** Every read checks {@code address} first, so clearing it alone makes all of them throw. */
-    void unbind() {
-        address = 0;
+    /** The scope moved to {@code newReader}: only it may read from now on. */
+    void moveTo(Thread newReader) {
+        reader = newReader;
     }
 
     /**
      * {@return the number of argument bytes deferred}
      *
      * @throws IllegalStateException if no handler of this scope is running
+     * @throws WrongThreadException if the calling thread is not the one running the handler
      */
     public int size() {
         checkBound();
@@ -48,6 +57,7 @@ public final class DeferArgs {
      * {@return the 8-byte argument of {@link DeferScope#defer(int, long)}; 0 if fewer than 8 bytes were deferred}
      *
      * @throws IllegalStateException if no handler of this scope is running
+     * @throws WrongThreadException if the calling thread is not the one running the handler
      */
     public long word() {
         checkBound();
@@ -60,6 +70,7 @@ public final class DeferArgs {
      * @param offset the byte offset in the arguments, 0 to {@link #size()} - 8; need not be aligned
      * @throws IndexOutOfBoundsException if the 8 bytes are not all within the arguments
      * @throws IllegalStateException if no handler of this scope is running
+     * @throws WrongThreadException if the calling thread is not the one running the handler
      */
     public long getLong(long offset) {
         check(offset, Long.BYTES);
@@ -72,6 +83,7 @@ public final class DeferArgs {
      * @param offset the byte offset in the arguments, 0 to {@link #size()} - 4; need not be aligned
      * @throws IndexOutOfBoundsException if the 4 bytes are not all within the arguments
      * @throws IllegalStateException if no handler of this scope is running
+     * @throws WrongThreadException if the calling thread is not the one running the handler
      */
     public int getInt(long offset) {
         check(offset, Integer.BYTES);
@@ -84,6 +96,7 @@ public final class DeferArgs {
      * @param offset the byte offset in the arguments, 0 to {@link #size()} - 1
      * @throws IndexOutOfBoundsException if {@code offset} is outside the arguments
      * @throws IllegalStateException if no handler of this scope is running
+     * @throws WrongThreadException if the calling thread is not the one running the handler
      */
     public byte getByte(long offset) {
         check(offset, 1);
@@ -96,6 +109,7 @@ public final class DeferArgs {
      * @param target where the bytes go; it must be writable and at least {@link #size()} bytes long
      * @throws IndexOutOfBoundsException if {@code target} is shorter than the arguments
      * @throws IllegalStateException if no handler of this scope is running
+     * @throws WrongThreadException if the calling thread is not the one running the handler
      */
     public void copyTo(MemorySegment target) {
         checkBound();
@@ -111,6 +125,10 @@ public final class DeferArgs {
     }
 
     private void checkBound() {
+        if (Thread.currentThread() != reader) {
+            throw new WrongThreadException("DeferArgs are readable only by the thread running their handler ("
+                    + reader + "), not " + Thread.currentThread());
+        }
         if (address == 0) {
             throw new IllegalStateException("DeferArgs are readable only while their handler runs");
         }

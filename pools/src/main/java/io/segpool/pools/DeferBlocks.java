@@ -2,6 +2,8 @@ package io.segpool.pools;
 
 import io.segpool.allocator.NativeAllocator;
 
+import java.lang.foreign.MemorySegment;
+
 
 /**
  * The layout of a defer block and its size classes (seed 000). A block is a 40-byte header
@@ -64,6 +66,29 @@ final class DeferBlocks {
     /** Bytes to allocate for a defer with {@code argSize} argument bytes. */
     static long blockSize(long argSize) {
         return argSize <= MAX_POOLED_ARGS ? CLASS_BLOCK_SIZE[deferClass(argSize)] : totalSize(HEADER, argSize);
+    }
+
+    /**
+     * The byte size of {@code arguments} if a defer can copy them; else the refusal, thrown before
+     * the scope takes a block (the copy would throw the same, but only after the block left the
+     * allocator): more than {@link #MAX_ARGS} bytes, a closed arena's segment, another thread's
+     * confined segment.
+     */
+    static long checkArguments(MemorySegment arguments) {
+        long size = arguments.byteSize();
+        if (size > MAX_ARGS) {
+            throw new IllegalArgumentException("defer arguments of " + size + " bytes exceed the " + MAX_ARGS
+                    + "-byte limit; a defer copies its arguments");
+        }
+        if (!arguments.scope().isAlive()) {
+            throw new IllegalStateException("defer arguments " + arguments + " cannot be copied: their arena is"
+                    + " closed");
+        }
+        if (!arguments.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException("defer arguments " + arguments + " cannot be copied: they are confined"
+                    + " to another thread's arena");
+        }
+        return size;
     }
 
     /** The two ints at {@link #HANDLER} and {@link #ARG_SIZE} as the one native-order long they make. */

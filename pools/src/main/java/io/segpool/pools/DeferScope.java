@@ -28,6 +28,14 @@ import java.lang.foreign.ValueLayout;
  * reads back the handler and check words and the first argument word. A scope is reusable with
  * {@link #runDeferred()}; after {@link #close()} it refuses every call.
  *
+ * <p>A refused call changes nothing: every check that can refuse a defer (the thread, a closed
+ * scope, the handler id, the arguments' size, arena and thread) runs before a block is taken, and
+ * a copy that fails anyway (an arena closed by another thread in between) gives the block back
+ * before it throws. An action may call back into its scope: defer again (that defer runs in the
+ * same call), run the rest, or close the scope; it may not move it. After the pool closes, a
+ * defer or a run throws {@link IllegalStateException}, and {@code close()} closes the scope,
+ * throwing if it had to drop pending actions.
+ *
  * <p>A scope belongs to one thread at a time; any other thread gets {@link WrongThreadException},
  * as a confined {@link java.lang.foreign.Arena}'s segment throws. {@link #moveTo(Thread)} hands it to another, for
  * work that starts on one thread and finishes on another; the hand-off itself (a queue, a
@@ -35,7 +43,11 @@ import java.lang.foreign.ValueLayout;
  */
 public final class DeferScope implements AutoCloseable {
 
+    /** The most defers one scope holds pending: the largest array the JVM makes. */
+    static final int MAX_PENDING = Integer.MAX_VALUE - 8;
+
     private final DeferPool pool;
+    private final NativeAllocator allocator;
     private final long serial;
     private final DeferArgs args;
     private final BlockSource source;
@@ -49,17 +61,16 @@ public final class DeferScope implements AutoCloseable {
      * finds it there and stores nothing (a reference store pays a GC barrier).
      */
     private MemorySegment[] blocks = new MemorySegment[8];
-    /** Per pooled defer class, the spare, or null; a spare stays here while a defer holds it. */
-    private final MemorySegment[] spares = new MemorySegment[DeferBlocks.CLASSES];
-    /** Bit c set: {@code spares[c]} is free, not holding a pending defer. */
-    private int freeSpares;
+    /** Runs of the pending defers in progress: an action may run its scope again. */
+    private int running;
     private boolean closed;
 
     DeferScope(DeferPool pool, NativeAllocator allocator, long serial) {
         this.pool = pool;
+        this.allocator = allocator;
         this.serial = serial;
-        this.args = new DeferArgs(allocator);
         this.owner = Thread.currentThread();
+        this.args = new DeferArgs(allocator, owner);
         this.source = new BlockSource(allocator, owner);
     }
 
@@ -68,7 +79,7 @@ public final class DeferScope implements AutoCloseable {
      *
      * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
      * @throws IllegalArgumentException if no handler of the pool has that id
-     * @throws IllegalStateException if the scope is closed
+     * @throws IllegalStateException if the scope or its pool is closed
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId) {
@@ -81,7 +92,7 @@ public final class DeferScope implements AutoCloseable {
      * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
      * @param argument the argument the handler reads back
      * @throws IllegalArgumentException if no handler of the pool has that id
-     * @throws IllegalStateException if the scope is closed
+     * @throws IllegalStateException if the scope or its pool is closed
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId, long argument) {
@@ -95,20 +106,22 @@ public final class DeferScope implements AutoCloseable {
      * @param arguments the bytes to copy; the handler reads them back through {@link DeferArgs}
      * @throws IllegalArgumentException if no handler of the pool has that id, or the arguments
      *         are longer than 64 KiB
-     * @throws IllegalStateException if the scope is closed
-     * @throws WrongThreadException if the calling thread is not the scope's owner
+     * @throws IllegalStateException if the scope or its pool is closed, or the arguments' arena is
+     * @throws WrongThreadException if the calling thread is not the scope's owner, or the
+     *         arguments are confined to another thread
+     * @throws NullPointerException if {@code arguments} is null
      */
     public void defer(int handlerId, MemorySegment arguments) {
         checkDefer(handlerId);
-        long size = arguments.byteSize();
-        if (size > DeferBlocks.MAX_ARGS) {
-            throw new IllegalArgumentException("defer arguments of " + size + " bytes exceed the "
-                    + DeferBlocks.MAX_ARGS + "-byte limit; a defer copies its arguments");
+        long size = DeferBlocks.checkArguments(arguments);
+        MemorySegment block = source.take(size);
+        try {
+            clearTail(block, size);
+            MemorySegment.copy(arguments, 0, block, DeferBlocks.HEADER, size);
+            link(block, handlerId, (int) size);
+        } catch (RuntimeException | Error e) {
+            throw giveBack(block, size, e);
         }
-        MemorySegment block = takeBlock(size);
-        clearTail(block, size);
-        MemorySegment.copy(arguments, 0, block, DeferBlocks.HEADER, size);
-        link(block, handlerId, (int) size);
     }
 
     /**
@@ -117,10 +130,14 @@ public final class DeferScope implements AutoCloseable {
      */
     private void deferWord(int handlerId, int argSize, long word) {
         checkDefer(handlerId);
-        MemorySegment block = takeBlock(argSize);
-        block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER, word);
-        clearTail(block, Long.BYTES);
-        link(block, handlerId, argSize);
+        MemorySegment block = source.take(argSize);
+        try {
+            block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER, word);
+            clearTail(block, Long.BYTES);
+            link(block, handlerId, argSize);
+        } catch (RuntimeException | Error e) {
+            throw giveBack(block, argSize, e);
+        }
     }
 
     /**
@@ -138,8 +155,9 @@ public final class DeferScope implements AutoCloseable {
      * Runs every pending defer, newest first, and frees its block; the scope stays open for more.
      * An action may defer again: that defer runs in this same call.
      *
-     * @throws IllegalStateException if the scope is closed
+     * @throws IllegalStateException if the scope is closed, or its pool is and defers are pending
      * @throws WrongThreadException if the calling thread is not the scope's owner
+     * @throws InternalError if a block fails its check word; it and the older defers stay pending
      */
     public void runDeferred() {
         checkUsable();
@@ -147,7 +165,11 @@ public final class DeferScope implements AutoCloseable {
     }
 
     /**
-     * Runs every pending defer as {@link #runDeferred()} does, then closes the scope. Idempotent.
+     * Runs every pending defer as {@link #runDeferred()} does, then closes the scope and gives its
+     * blocks back. Idempotent. A block that fails its check stops the run: it and the older blocks
+     * go back zeroed with their actions not run, and the {@link InternalError} is thrown. After the
+     * pool's close the memory has gone already: the scope closes, and if defers were pending it
+     * throws {@link IllegalStateException} saying how many could not run.
      *
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
@@ -157,11 +179,24 @@ public final class DeferScope implements AutoCloseable {
         if (closed) {
             return;
         }
-        try {
-            runPending();
-        } finally {
-            closed = true;
-            freeSpares();
+        Throwable failure = null;
+        if (allocator.isOpen()) {
+            try {
+                runPending();
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
+        }
+        closed = true;
+        int left = pending; // more than 0 only when a block failed its check, or the pool is closed
+        pending = 0;
+        if (allocator.isOpen()) {
+            failure = source.freeAll(blocks, left, failure);
+        } else {
+            failure = dropped(left, source.dropAll(blocks, failure));
+        }
+        if (failure != null) {
+            throw Failures.propagate(failure);
         }
     }
 
@@ -170,27 +205,60 @@ public final class DeferScope implements AutoCloseable {
      * may use it. Blocks are freed to the cache of the thread that runs them; the scope's spare
      * blocks go back to this thread's cache first.
      *
-     * @param newOwner the thread that uses the scope from now on
+     * @param newOwner the thread that uses the scope from now on; not one that has ended
      * @throws NullPointerException if {@code newOwner} is null
-     * @throws IllegalStateException if the scope is closed
+     * @throws IllegalArgumentException if {@code newOwner} has ended: nothing could ever run or
+     *         close the scope
+     * @throws IllegalStateException if the scope is closed, or one of its actions is running
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void moveTo(Thread newOwner) {
         checkUsable();
         java.util.Objects.requireNonNull(newOwner, "newOwner");
-        freeSpares(); // spares belong to this thread's cache: seed 001's cross-thread flow goes through the rings
+        if (running > 0) {
+            // The run would go on on this thread while the new owner uses the scope, and free into the wrong cache.
+            throw new IllegalStateException("cannot move a DeferScope while its deferred actions run: move it"
+                    + " after runDeferred() returns");
+        }
+        if (newOwner.getState() == Thread.State.TERMINATED) {
+            throw new IllegalArgumentException("cannot move a DeferScope to " + newOwner + ": that thread has"
+                    + " ended, so nothing could run or close the scope");
+        }
+        // Spares belong to this thread's cache: seed 001's cross-thread flow goes through the rings.
+        Throwable failure = source.freeSpares(null);
+        if (failure != null) {
+            throw Failures.propagate(failure); // the spares are forgotten; the scope stays this thread's
+        }
         source.moveTo(newOwner);
+        args.moveTo(newOwner);
         owner = newOwner;
     }
 
     // ---- running ------------------------------------------------------------------------------
 
+    /**
+     * Runs the pending defers until none is left: every action runs, the first throwable is thrown
+     * at the end, later ones suppressed in it. A block that fails its check (or a pool closed by
+     * an action) stops the run at once; what the actions threw before rides along as suppressed.
+     */
     private void runPending() {
-        while (pending > 0) {
-            Throwable thrown = runNewest();
-            if (thrown != null) {
-                runAfterThrow(thrown);
+        Throwable first = null;
+        running++;
+        try {
+            while (pending > 0) {
+                first = Failures.add(first, runNewest());
             }
+        } catch (RuntimeException | Error stopped) {
+            RuntimeException refusal = !allocator.isOpen() && stopped instanceof IllegalStateException
+                    ? closedPool(stopped) : null;
+            Throwable thrown = refusal != null ? refusal : stopped;
+            Failures.add(thrown, first);
+            throw Failures.propagate(thrown);
+        } finally {
+            running--;
+        }
+        if (first != null) {
+            throw Failures.propagate(first);
         }
     }
 
@@ -209,6 +277,10 @@ public final class DeferScope implements AutoCloseable {
         }
         int argSize = DeferBlocks.argSizeOf(handlerWord);
         pending = index;
+        // An action that runs the rest binds their arguments in turn: its own come back afterwards.
+        long outerAddress = args.address;
+        int outerSize = args.size;
+        long outerWord = args.word;
         args.bind(address + DeferBlocks.HEADER, argSize,
                 argSize >= Long.BYTES ? block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER) : 0);
         Throwable thrown = null;
@@ -217,34 +289,19 @@ public final class DeferScope implements AutoCloseable {
         } catch (Throwable t) {
             thrown = t;
         }
-        args.unbind();
+        args.bind(outerAddress, outerSize, outerWord);
         releaseBlock(block, index, argSize);
         return thrown;
-    }
-
-    /**
-     * Runs the rest after an action threw {@code first}, adding what later ones throw to it as
-     * suppressed, then throws it, as try-with-resources would.
-     */
-    private void runAfterThrow(Throwable first) {
-        while (pending > 0) {
-            Throwable thrown = runNewest();
-            if (thrown != null && thrown != first) {
-                first.addSuppressed(thrown);
-            }
-        }
-        if (first instanceof RuntimeException runtime) {
-            throw runtime;
-        }
-        if (first instanceof Error error) {
-            throw error;
-        }
-        throw new java.lang.reflect.UndeclaredThrowableException(first, "a deferred action threw " + first);
     }
 
     private InternalError badBlock(long address, int index) {
         return new InternalError("bad defer block at 0x" + Long.toHexString(address) + " in scope " + serial
                 + ": header does not match entry " + index);
+    }
+
+    private IllegalStateException closedPool(Throwable cause) {
+        return new IllegalStateException("this DeferScope's pool is closed: its memory went back to the OS, and "
+                + pending + " deferred action" + (pending == 1 ? " was" : "s were") + " not run", cause);
     }
 
     /** Address of the newest pending block, 0 when none; for tests in this package. */
@@ -254,18 +311,6 @@ public final class DeferScope implements AutoCloseable {
 
     // ---- blocks -------------------------------------------------------------------------------
 
-    /** A block for {@code argSize} argument bytes: the free spare of its class, or a new one. */
-    private MemorySegment takeBlock(long argSize) {
-        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
-            int deferClass = DeferBlocks.deferClass(argSize);
-            if ((freeSpares & 1 << deferClass) != 0) {
-                freeSpares &= ~(1 << deferClass);
-                return spares[deferClass];
-            }
-        }
-        return source.allocate(argSize);
-    }
-
     /** Zeroes the block past the first {@code written} argument bytes: a spare still holds its last defer's. */
     private static void clearTail(MemorySegment block, long written) {
         long from = DeferBlocks.HEADER + written;
@@ -273,7 +318,6 @@ public final class DeferScope implements AutoCloseable {
             block.asSlice(from).fill((byte) 0);
         }
     }
-
     /** Writes the header and makes the block the newest pending defer. */
     private void link(MemorySegment block, int handlerId, int argSize) {
         int index = pending;
@@ -282,7 +326,11 @@ public final class DeferScope implements AutoCloseable {
         block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.CHECK,
                 DeferBlocks.checkWord(block.address(), serial, index, handlerWord));
         if (index == blocks.length) {
-            blocks = java.util.Arrays.copyOf(blocks, index * 2);
+            if (index >= MAX_PENDING) {
+                throw new IllegalStateException("a DeferScope holds at most " + MAX_PENDING + " pending defers: run"
+                        + " them before deferring more");
+            }
+            blocks = java.util.Arrays.copyOf(blocks, (int) Math.min(2L * index, MAX_PENDING));
         }
         if (blocks[index] != block) {
             blocks[index] = block;
@@ -290,18 +338,13 @@ public final class DeferScope implements AutoCloseable {
         pending = index + 1;
     }
 
-    /** Keeps a run block as its class's spare if it is the spare or the class has none; else frees it. */
+    /**
+     * Keeps a run block as its class's spare if it is the spare or the class has none; else frees
+     * it. A scope that an action closed keeps no spare: its spares went back already.
+     */
     private void releaseBlock(MemorySegment block, int index, int argSize) {
-        if (argSize <= DeferBlocks.MAX_POOLED_ARGS) {
-            int deferClass = DeferBlocks.deferClass(argSize);
-            MemorySegment spare = spares[deferClass];
-            if (spare == null) {
-                spares[deferClass] = block;
-            }
-            if (spare == null || spare == block) {
-                freeSpares |= 1 << deferClass;
-                return;
-            }
+        if (!closed && source.keep(block, argSize)) {
+            return;
         }
         if (blocks[index] == block) { // an action that deferred again may have filled the slot
             blocks[index] = null;
@@ -309,18 +352,33 @@ public final class DeferScope implements AutoCloseable {
         source.free(block);
     }
 
-    /** Gives the free spares back and forgets the ones holding pending defers: those go back when run. */
-    private void freeSpares() {
-        for (int c = 0; c < spares.length; c++) {
-            MemorySegment spare = spares[c];
-            if (spare != null) {
-                spares[c] = null;
-                if ((freeSpares & 1 << c) != 0) {
-                    freeSpares &= ~(1 << c);
-                    source.free(spare);
-                }
-            }
+    /**
+     * Undoes {@link BlockSource#take} for a defer whose copy or header write threw {@code failure}.
+     * Returns what to throw: {@code failure}, or the closed pool's refusal when that is why the
+     * write failed.
+     */
+    private RuntimeException giveBack(MemorySegment block, long argSize, Throwable failure) {
+        try {
+            source.untake(block, argSize);
+        } catch (RuntimeException | Error e) {
+            failure.addSuppressed(e);
         }
+        if (!allocator.isOpen() && failure instanceof IllegalStateException) {
+            return new IllegalStateException("this DeferScope's pool is closed: its memory went back to the OS",
+                    failure);
+        }
+        return Failures.propagate(failure);
+    }
+
+    /** Why close dropped {@code dropped} pending defers of a closed pool; {@code failure} when it said so already. */
+    private static Throwable dropped(int dropped, Throwable failure) {
+        if (dropped == 0 || failure instanceof IllegalStateException && failure.getMessage() != null
+                && failure.getMessage().startsWith("this DeferScope's pool is closed")) {
+            return failure; // nothing dropped, or an action closed the pool and the run said so already
+        }
+        return Failures.add(new IllegalStateException("this DeferScope's pool was closed with " + dropped
+                + " deferred action" + (dropped == 1 ? "" : "s") + " pending: they cannot run over memory that"
+                + " went back to the OS"), failure);
     }
 
     // ---- ownership ----------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import java.lang.foreign.SegmentAllocator;
  *
  * <p>Segments from a frame are not zeroed. Only the innermost open frame may allocate or close;
  * a closed frame refuses every call. Only the stack's thread may use it: another thread gets
- * {@link WrongThreadException}.
+ * {@link WrongThreadException}. After the pool's close no allocation hands out an address or a
+ * segment (the memory is unmapped): each throws {@link IllegalStateException}, while a close still
+ * completes.
  */
 public final class Frame implements SegmentAllocator, AutoCloseable {
 
@@ -36,7 +38,8 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      * @param size the bytes wanted, 0 or more
      * @return a segment of {@code size} bytes, not zeroed
      * @throws IllegalArgumentException if {@code size} is negative
-     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame, or
+     *         the pool is closed
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     @Override
@@ -51,7 +54,8 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      * @param alignment a power of two
      * @return a segment of {@code size} bytes, not zeroed
      * @throws IllegalArgumentException if {@code size} is negative or {@code alignment} is not a power of two
-     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame, or
+     *         the pool is closed
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     @Override
@@ -64,9 +68,10 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      * their address with no segment object: for the tightest loops.
      *
      * @param size the bytes wanted, 0 or more
-     * @return the address of the first byte
+     * @return the address of the first byte, always in mapped memory
      * @throws IllegalArgumentException if {@code size} is negative
-     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame, or
+     *         the pool is closed (an address over its unmapped memory would crash native code)
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     public long allocateAddress(long size) {
@@ -84,9 +89,12 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Rewinds the stack to where this frame began; emptied segments go back to the pool.
+     * Rewinds the stack to where this frame began; emptied segments go back to the pool. The close
+     * completes even if the pool refuses a block back (that refusal is thrown afterwards), and after
+     * the pool's close, when the memory went back with it.
      *
-     * @throws IllegalStateException if this frame is closed or is not the innermost open frame
+     * @throws IllegalStateException if this frame is closed or is not the innermost open frame, or
+     *         the pool refused a block back (the frame is closed all the same)
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     @Override

@@ -1,7 +1,6 @@
 package io.segpool.pools;
 
 import io.segpool.allocator.NativeAllocator;
-import io.segpool.allocator.ThreadCache;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -25,6 +24,12 @@ import java.util.Arrays;
  * plain fields of this object and one record of {@link #frames}: the current segment is held as
  * {@code top}/{@code limit} addresses and a view that allocations slice. Taking and giving back
  * segments, big blocks and every refusal are separate methods.
+ *
+ * <p>Every change either completes or changes nothing: a request the allocator refuses (a memory
+ * limit) leaves the frames, the segments and the pool's figures as they were, and a frame close
+ * whose give back the allocator refuses still closes the frame and gives back the rest. After the
+ * pool's close no call hands out an address or segment over its unmapped memory ({@link
+ * IllegalStateException}), and closing frames or the stack only forgets what they held.
  *
  * <p>Single-threaded by design, like a goroutine's stack: only the thread that made the stack may
  * use it or its frames; any other thread gets {@link WrongThreadException}, as a confined
@@ -52,9 +57,7 @@ public final class SegmentedStack implements AutoCloseable {
     private final NativeAllocator allocator;
     private final long segmentSize;
     private final Thread owner;
-    /** The owner's cache, or null for a virtual thread, which goes through the allocator's shared caches. */
-    private final ThreadCache cache;
-    private final SegmentViews views;
+    private final SegmentSource source;
     private final BigBlocks big;
 
     /** Address of the next free byte of the current segment; {@link #NO_SEGMENT} when none. */
@@ -65,6 +68,8 @@ public final class SegmentedStack implements AutoCloseable {
     private long base;
     /** The view of the current segment, which allocations slice; null when none. */
     private MemorySegment current;
+    /** {@code current}'s scope, the allocator's heap's: alive until the pool closes. Null when none. */
+    private MemorySegment.Scope heap;
     /** The innermost open frame's token; 0 when no frame is open (no token is 0). */
     private long innermost;
 
@@ -87,9 +92,8 @@ public final class SegmentedStack implements AutoCloseable {
         this.allocator = allocator;
         this.segmentSize = pool.segmentSize();
         this.owner = Thread.currentThread();
-        this.cache = owner.isVirtual() ? null : allocator.threadCache();
-        this.views = new SegmentViews(allocator, segmentSize);
-        this.big = new BigBlocks(allocator);
+        this.source = new SegmentSource(pool, allocator, owner);
+        this.big = new BigBlocks(allocator, segmentSize);
     }
 
     /**
@@ -138,7 +142,9 @@ public final class SegmentedStack implements AutoCloseable {
 
     /**
      * Closes every open frame and gives all the stack's memory back to the pool. Idempotent; any
-     * other call after it throws.
+     * other call after it throws. Every block leaves the stack even if the allocator refuses one
+     * (that refusal is thrown afterwards); after the pool's close, the memory went back with the
+     * pool, so the stack only forgets it.
      *
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
@@ -148,12 +154,15 @@ public final class SegmentedStack implements AutoCloseable {
         if (closed) {
             return;
         }
-        rewind(0, 0);
+        Throwable failure = rewind(0, 0);
         top = NO_SEGMENT;
         Arrays.fill(frames, 0, (depth + 1) * STRIDE, 0);
         depth = 0;
         innermost = 0;
         closed = true;
+        if (failure != null) {
+            throw Failures.propagate(failure);
+        }
     }
 
     /** Test seam: the serial the next push takes. */
@@ -188,7 +197,7 @@ public final class SegmentedStack implements AutoCloseable {
         long address = allocateAddress(token, frameDepth, size, alignment);
         long offset = address - base;
         // A big block is never inside the current segment, so only a bump or a new segment slices it.
-        return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : allocator.segment(address, size);
+        return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : big.newest();
     }
 
     /** Bump-allocates {@code size} bytes in the frame named by {@code token}; returns the address. */
@@ -196,45 +205,62 @@ public final class SegmentedStack implements AutoCloseable {
         checkInnermost(token, frameDepth, "allocate in");
         checkRequest(size, alignment);
         long aligned = (top + alignment - 1) & -alignment;
-        if (alignment <= StackPool.PAGE && size <= limit - aligned) {
+        // After the pool's close the current segment is unmapped, and nothing can reset this stack's
+        // fields (another thread closed the pool, and the pool does not know its stacks): the bump
+        // itself must see it. The heap scope's liveness is the allocator's own close flag (the
+        // arena it closes), two loads of fields that a bump loop keeps in cache, where a flag of
+        // our own read only on the slow path would not do: the bump path reaches unmapped memory.
+        if (alignment <= StackPool.PAGE && size <= limit - aligned && heap.isAlive()) {
             top = aligned + size;
             return aligned;
         }
         return allocateSlow(size, alignment);
     }
 
-    /** Closes the frame named by {@code token}: it must be the innermost open frame. */
+    /**
+     * Closes the frame named by {@code token}: it must be the innermost open frame. The close
+     * completes even if the allocator refuses to take back a block (which is thrown afterwards),
+     * so that no open frame is left bumping into a segment the stack gave back.
+     */
     void pop(long token, int frameDepth) {
         checkInnermost(token, frameDepth, "close");
         long[] records = frames;
         int at = depth * STRIDE;
         long saved = records[at + SAVED_COUNTS];
-        if (saved != counts) {
-            rewind((int) (saved >>> 32), (int) saved);
-        }
+        Throwable failure = saved != counts ? rewind((int) (saved >>> 32), (int) saved) : null;
         top = records[at + SAVED_TOP];
         records[at + TOKEN] = 0;
         innermost = records[at - STRIDE + TOKEN];
         depth--;
+        if (failure != null) {
+            throw Failures.propagate(failure);
+        }
     }
 
     boolean isOpen(long token, int frameDepth) {
         return !closed && frameDepth <= depth && frames[frameDepth * STRIDE + TOKEN] == token;
     }
 
-    /** A request the current segment cannot hold: a new segment if one can hold it, else a block of its own. */
+    /**
+     * A request the current segment cannot hold: a new segment if one can hold it, else a block of
+     * its own. Changes nothing if the allocator refuses or is closed: every array grows before
+     * anything is taken.
+     */
     private long allocateSlow(long size, long alignment) {
+        if (!allocator.isOpen()) {
+            throw StackPool.closed(null);
+        }
         if (alignment > StackPool.PAGE || size > segmentSize) {
-            long address = big.allocate(size, Math.max(alignment, DEFAULT_ALIGNMENT));
+            long address = big.allocate(size, Math.max(alignment, DEFAULT_ALIGNMENT)).address();
             counts++;
             return address;
         }
-        long segment = takeSegment();
         if (segmentCount == segments.length) {
             segments = Arrays.copyOf(segments, segmentCount * 2);
             segmentViews = Arrays.copyOf(segmentViews, segmentCount * 2);
         }
-        MemorySegment view = views.view(segment);
+        MemorySegment view = source.take();
+        long segment = view.address();
         segments[segmentCount] = segment;
         segmentViews[segmentCount] = view;
         segmentCount++;
@@ -244,44 +270,44 @@ public final class SegmentedStack implements AutoCloseable {
         return segment;
     }
 
-    /** Frees the big blocks and the segments above a saved position, newest first; the caller sets {@link #top}. */
-    private void rewind(int keepSegments, int keepBig) {
-        try {
-            big.freeDownTo(keepBig);
-            while (segmentCount > keepSegments) {
-                segmentCount--;
-                segmentViews[segmentCount] = null;
-                giveSegment(segments[segmentCount]);
-            }
-        } finally {
-            counts = (long) segmentCount << 32 | big.count();
-            if (segmentCount > 0) {
-                enter(segments[segmentCount - 1], segmentViews[segmentCount - 1]);
-            } else {
-                current = null;
-                base = 0;
-                limit = 0;
+    /**
+     * Gives back the big blocks and the segments above a saved position, newest first, and makes
+     * the newest one left current; the caller sets {@link #top}. Every one leaves the stack even if
+     * the allocator refuses one; returns what it threw, or null. After the pool's close they are
+     * only forgotten: their memory went back with the pool.
+     */
+    private Throwable rewind(int keepSegments, int keepBig) {
+        boolean giveBack = allocator.isOpen();
+        Throwable failure = big.freeDownTo(keepBig, giveBack, null);
+        while (segmentCount > keepSegments) {
+            segmentCount--;
+            segmentViews[segmentCount] = null;
+            if (giveBack) {
+                try {
+                    source.give(segments[segmentCount]);
+                } catch (RuntimeException | Error e) {
+                    failure = Failures.add(failure, e);
+                }
             }
         }
+        counts = (long) segmentCount << 32 | big.count();
+        if (segmentCount > 0) {
+            enter(segments[segmentCount - 1], segmentViews[segmentCount - 1]);
+        } else {
+            current = null;
+            heap = null;
+            base = 0;
+            limit = 0;
+        }
+        return failure;
     }
 
     /** Makes {@code segment} the current one; the caller sets {@link #top}. */
     private void enter(long segment, MemorySegment view) {
         current = view;
+        heap = view.scope();
         base = segment;
         limit = segment + segmentSize;
-    }
-
-    private long takeSegment() {
-        return cache != null ? cache.allocateAddress(segmentSize) : allocator.allocateAddress(segmentSize);
-    }
-
-    private void giveSegment(long segment) {
-        if (cache != null) {
-            cache.freeAddress(segment, segmentSize);
-        } else {
-            allocator.freeAddress(segment, segmentSize);
-        }
     }
 
     /** Makes room for the record of depth {@code next}, or refuses a push beyond {@link #MAX_DEPTH}. */

@@ -94,7 +94,8 @@ public final class StackPool implements AutoCloseable {
             throw new IllegalArgumentException("segment size " + segmentSize + " must be a power of two from "
                     + MIN_SEGMENT_SIZE + " to " + MAX_SEGMENT_SIZE);
         }
-        if (NativeAllocator.blockSize(segmentSize) != segmentSize) {
+        if (NativeAllocator.blockSize(segmentSize) != segmentSize
+                || NativeAllocator.blockSize(segmentSize - 1) != segmentSize) {
             throw new IllegalStateException("bad stack class: segment size " + segmentSize
                     + " is not a size class of the allocator");
         }
@@ -120,8 +121,12 @@ public final class StackPool implements AutoCloseable {
      * Opens a stack for the calling thread; only that thread may use it.
      *
      * @return a new stack with no frame open
+     * @throws IllegalStateException if the pool is closed
      */
     public SegmentedStack newStack() {
+        if (!allocator.isOpen()) {
+            throw closed(null);
+        }
         return new SegmentedStack(this, allocator);
     }
 
@@ -129,9 +134,14 @@ public final class StackPool implements AutoCloseable {
      * Allocates one segment, page-aligned, not zeroed.
      *
      * @return a segment of {@link #segmentSize()} bytes; give it back with {@link #free(MemorySegment)}
+     * @throws IllegalStateException if the pool is closed
      */
     public MemorySegment allocate() {
-        return allocator.allocate(segmentSize);
+        MemorySegment segment = allocator.allocate(segmentSize);
+        if (!segment.scope().isAlive()) {
+            throw closed(null); // a ring hit after close: the block's memory is gone, and so is the pool
+        }
+        return segment;
     }
 
     /**
@@ -178,6 +188,27 @@ public final class StackPool implements AutoCloseable {
      */
     public long trim() {
         return allocator.trim();
+    }
+
+    /**
+     * The size a stack asks the allocator for when it takes a segment: one byte less than a
+     * segment, the same size class. The allocator records the size each block was handed out with
+     * and refuses a free of any other, so a frame's slice over a whole segment (which has a
+     * segment's size and address) cannot be passed to {@link #free} and given back while its stack
+     * still holds it: two owners of one segment. The stack views the whole block all the same.
+     */
+    long segmentRequest() {
+        return segmentSize - 1;
+    }
+
+    /** The refusal of any call that would hand out memory after the pool's close. */
+    static IllegalStateException closed(Throwable cause) {
+        return new IllegalStateException("this StackPool is closed: its memory went back to the OS", cause);
+    }
+
+    /** The pool's own allocator; for tests in this package. */
+    NativeAllocator allocator() {
+        return allocator;
     }
 
     /** Gives all memory back to the OS; every stack and segment of this pool turns invalid. */

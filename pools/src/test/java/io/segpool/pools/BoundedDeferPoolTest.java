@@ -3,7 +3,10 @@ package io.segpool.pools;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code SCOPES + 2 * 32 + 16} blocks are ever carved, and {@code DeferSys} is at most that many
  * rounded up to whole chunks, plus the chunk being carved: whatever the number of defers.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BoundedDeferPoolTest {
 
     private static final int SCOPES = 64;
@@ -32,10 +36,11 @@ class BoundedDeferPoolTest {
         try (DeferPool pool = DeferPool.create()) {
             long[] sum = new long[1];
             int add = pool.register(args -> sum[0] += args.word());
-            Handoff<DeferScope> toConsumer = new Handoff<>(SCOPES);
-            Handoff<DeferScope> toProducer = new Handoff<>(SCOPES);
-            Thread producer = Thread.currentThread();
+            // One failure slot for both queues: a side that fails stops the other's waits (no hang).
             AtomicReference<Throwable> failure = new AtomicReference<>();
+            Handoff<DeferScope> toConsumer = new Handoff<>(SCOPES, failure);
+            Handoff<DeferScope> toProducer = new Handoff<>(SCOPES, failure);
+            Thread producer = Thread.currentThread();
             Thread consumer = Thread.ofPlatform().name("consumer").unstarted(() -> {
                 try {
                     for (long i = 0; i < DEFERS; i++) {
@@ -45,7 +50,7 @@ class BoundedDeferPoolTest {
                         toProducer.put(scope);
                     }
                 } catch (Throwable t) {
-                    failure.set(t);
+                    toProducer.fail(t);
                 }
             });
             for (int i = 0; i < SCOPES; i++) {
@@ -56,17 +61,22 @@ class BoundedDeferPoolTest {
             consumer.start();
             MemStats stats = new MemStats();
             long peakSys = 0;
-            for (long i = 0; i < DEFERS; i++) {
-                DeferScope scope = toProducer.take();
-                scope.defer(add, i);
-                scope.moveTo(consumer);
-                toConsumer.put(scope);
-                if (i % 1_000_000 == 0) {
-                    pool.readMemStats(stats);
-                    peakSys = Math.max(peakSys, stats.deferSys());
+            try {
+                for (long i = 0; i < DEFERS; i++) {
+                    DeferScope scope = toProducer.take();
+                    scope.defer(add, i);
+                    scope.moveTo(consumer);
+                    toConsumer.put(scope);
+                    if (i % 1_000_000 == 0) {
+                        pool.readMemStats(stats);
+                        peakSys = Math.max(peakSys, stats.deferSys());
+                    }
                 }
+            } catch (Throwable t) {
+                toConsumer.fail(t); // the consumer stops waiting for scopes that will not come
+                throw t;
             }
-            consumer.join();
+            assertTrue(consumer.join(Duration.ofSeconds(60)), "the consumer did not finish");
             assertNull(failure.get());
             for (int i = 0; i < SCOPES; i++) {
                 toProducer.take().close();

@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@org.junit.jupiter.api.Timeout(60)
 class DeferScopeTest {
 
     private final DeferPool pool = DeferPool.create();
@@ -180,7 +181,7 @@ class DeferScopeTest {
         });
         scope.moveTo(other);
         other.start();
-        other.join();
+        assertTrue(other.join(java.time.Duration.ofSeconds(10)), "the other thread did not finish");
         assertNull(failure.get());
         assertEquals(List.of(8L, 7L), ran);
         assertThrows(WrongThreadException.class, () -> scope.defer(record), "the old owner is refused");
@@ -210,7 +211,7 @@ class DeferScopeTest {
                 fromOther.set(t);
             }
         });
-        other.join();
+        assertTrue(other.join(java.time.Duration.ofSeconds(10)), "the other thread did not finish");
         assertInstanceOf(WrongThreadException.class, fromOther.get());
         assertTrue(fromOther.get().getMessage().contains("moveTo"), fromOther.get().getMessage());
 

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rule, and leaves the stack, its frames and the pool's figures exactly as they were: afterwards
  * the frames still close in order and every byte goes back.
  */
+@org.junit.jupiter.api.Timeout(60)
 class FrameMisuseTest {
 
     /** The stack under test: frames a (depth 1) and b (depth 2) open, c closed at depth 3. */
@@ -73,6 +74,18 @@ class FrameMisuseTest {
                         s -> () -> s.b().allocate(16, 0)),
                 misuse("huge size", IllegalArgumentException.class, "largest block",
                         s -> () -> s.b().allocate(Long.MAX_VALUE / 2)),
+                misuse("huge size by address", IllegalArgumentException.class, "largest block",
+                        s -> () -> s.b().allocateAddress(Long.MAX_VALUE)),
+                misuse("negative size by address", IllegalArgumentException.class, "-5",
+                        s -> () -> s.b().allocateAddress(-5)),
+                misuse("alignment above 1 GiB", IllegalArgumentException.class, "alignment " + (1L << 31),
+                        s -> () -> s.b().allocate(16, 1L << 31)),
+                misuse("the largest power-of-two alignment", IllegalArgumentException.class, "alignment " + (1L << 62),
+                        s -> () -> s.b().allocate(16, 1L << 62)),
+                misuse("element size times count overflows", IllegalArgumentException.class, "exceeds",
+                        s -> () -> s.b().allocate(java.lang.foreign.ValueLayout.JAVA_LONG, Long.MAX_VALUE / 4)),
+                misuse("negative element count", IllegalArgumentException.class, "Negative",
+                        s -> () -> s.b().allocate(java.lang.foreign.ValueLayout.JAVA_LONG, -1)),
                 misuse("use from another thread", WrongThreadException.class, "belongs to",
                         s -> () -> rethrow(onOtherThread(() -> s.b().allocate(16)))),
                 misuse("push from another thread", WrongThreadException.class, "belongs to",
@@ -127,7 +140,7 @@ class FrameMisuseTest {
                 thrown.set(t);
             }
         });
-        thread.join();
+        assertTrue(thread.join(java.time.Duration.ofSeconds(10)), "the other thread did not finish");
         return thrown.get();
     }
 

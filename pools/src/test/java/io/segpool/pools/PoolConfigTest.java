@@ -62,6 +62,28 @@ class PoolConfigTest {
         }
     }
 
+    /** A stack takes its segments one byte short of a segment (see StackPool.segmentRequest): the last byte is zeroed too. */
+    @Test
+    void aZeroedStackPoolHandsEveryByteOfASegmentOutZeroed() {
+        try (StackPool pool = StackPool.create(AllocatorConfig.defaults().withZeroed(true));
+             SegmentedStack stack = pool.newStack()) {
+            long segment = pool.segmentSize();
+            long address;
+            try (Frame frame = stack.push()) {
+                MemorySegment whole = frame.allocate(segment);
+                address = whole.address();
+                whole.fill((byte) 0x5A);
+            }
+            try (Frame frame = stack.push()) {
+                MemorySegment again = frame.allocate(segment);
+                assertEquals(address, again.address(), "the ring hands the same segment back");
+                for (long i = 0; i < segment; i++) {
+                    assertEquals(0, again.get(ValueLayout.JAVA_BYTE, i), "byte " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void aStackPoolInDebugModeCatchesASegmentWrittenAfterItWentBack() {
         try (StackPool pool = StackPool.create(AllocatorConfig.defaults().withDebug(true))) {

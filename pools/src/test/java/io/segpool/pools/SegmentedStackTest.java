@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@org.junit.jupiter.api.Timeout(60)
 class SegmentedStackTest {
 
     @Test
@@ -113,7 +114,7 @@ class SegmentedStackTest {
                     failure.set(t);
                 }
             });
-            thread.join();
+            assertTrue(thread.join(java.time.Duration.ofSeconds(30)), "the virtual thread did not finish");
             assertNull(failure.get());
             assertEquals(0, inuse(pool));
         }

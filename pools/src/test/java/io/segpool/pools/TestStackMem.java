@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>The shape is the seed's in full and runs in CI (a few seconds here). Set
  * {@code -Dsegpool.stackmem.batches=N} to run another number of batches.
  */
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class TestStackMem {
 
     private static final int BATCHES = Integer.getInteger("segpool.stackmem.batches", 512);
@@ -52,7 +53,7 @@ class TestStackMem {
                     });
                 }
                 for (Thread thread : threads) {
-                    thread.join();
+                    assertTrue(thread.join(java.time.Duration.ofSeconds(60)), thread + " did not finish");
                 }
             }
             long elapsed = System.nanoTime() - start;

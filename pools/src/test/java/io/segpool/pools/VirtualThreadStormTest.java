@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of their own (a million caches of 32 blocks each would be the unbounded growth seed 001 fixed):
  * they share 2 × processors striped caches per allocator.
  */
+@org.junit.jupiter.api.Timeout(value = 10, unit = TimeUnit.MINUTES)
 class VirtualThreadStormTest {
 
     private static final int THREADS = Integer.getInteger("segpool.vthreads", 1_000_000);
@@ -35,7 +37,8 @@ class VirtualThreadStormTest {
             int count = defers.register(args -> ran.add(args.word()));
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long start = System.nanoTime();
-            try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+            try {
                 for (int i = 0; i < THREADS; i++) {
                     executor.execute(() -> {
                         try (DeferScope scope = defers.newScope(); SegmentedStack stack = stacks.newStack()) {
@@ -52,7 +55,11 @@ class VirtualThreadStormTest {
                         }
                     });
                 }
+            } finally {
+                executor.shutdown();
             }
+            // Not close(): it waits without bound, so one thread parked for good would hang the build.
+            assertTrue(executor.awaitTermination(5, TimeUnit.MINUTES), "virtual threads still running after 5 minutes");
             long elapsed = System.nanoTime() - start;
             assertNull(failure.get());
             assertEquals(THREADS, ran.sum(), "every virtual thread's defer ran once");
