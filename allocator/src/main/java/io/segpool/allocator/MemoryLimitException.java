@@ -3,33 +3,36 @@ package io.segpool.allocator;
 /**
  * Thrown when a request needs memory mapped past {@link AllocatorConfig#memoryLimit()}, even after
  * a {@link NativeAllocator#trim()}. Nothing has changed but what that trim gave back, and the
- * allocator stays usable: free blocks and the same request may succeed.
+ * allocator stays usable: free blocks, and the same request may succeed.
  *
- * <p>An {@link OutOfMemoryError}, as the JDK's own cap on native memory is: a direct
- * {@code ByteBuffer} past {@code -XX:MaxDirectMemorySize} throws
- * {@code OutOfMemoryError("Cannot reserve N bytes of direct buffer memory (allocated: A, limit: L)")}.
- * Code that already handles running out of native memory handles this too; code that wants to
- * tell a configured cap from the OS refusing (a plain {@code OutOfMemoryError}) catches this type.
+ * <p>A limit the user set is an ordinary condition that request or query code catches and
+ * recovers from (spill to disk, shed the request, retry later), so this is a
+ * {@link RuntimeException}, caught by {@code catch (Exception e)}, as Arrow's
+ * {@code OutOfMemoryException} is. The OS refusing memory is different, a plain
+ * {@link OutOfMemoryError}, as the JDK's {@code Arena} throws.
  */
-public final class MemoryLimitException extends OutOfMemoryError {
+public final class MemoryLimitException extends RuntimeException {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Bytes the refused mapping needed. */
     private final long requested;
     /** The configured memory limit. */
     private final long limit;
-    /** {@code Sys} when the request was refused. */
-    private final long sys;
+    /** {@code Sys - Released} when the request was refused. */
+    private final long resident;
 
-    MemoryLimitException(String message, long requested, long limit, long sys) {
+    MemoryLimitException(String message, long requested, long limit, long resident) {
         super(message);
         this.requested = requested;
         this.limit = limit;
-        this.sys = sys;
+        this.resident = resident;
     }
 
-    /** {@return the bytes the refused mapping needed: a whole chunk, or a large block rounded up to 64 KiB} */
+    /**
+     * {@return the bytes the refused mapping needed: a whole chunk of the request's size class,
+     * or a large block's mapping (its {@link NativeAllocator#blockSize})}
+     */
     public long requested() {
         return requested;
     }
@@ -39,8 +42,11 @@ public final class MemoryLimitException extends OutOfMemoryError {
         return limit;
     }
 
-    /** {@return {@code Sys} when the request was refused} */
-    public long sys() {
-        return sys;
+    /**
+     * {@return the bytes that counted against the limit when the request was refused: {@code Sys
+     * - Released}, the memory mapped and not given back to the OS}
+     */
+    public long resident() {
+        return resident;
     }
 }

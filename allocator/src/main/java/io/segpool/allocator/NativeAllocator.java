@@ -220,7 +220,17 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     // never crosses a call that the JIT might not inline, so escape analysis can remove it on
     // both paths, whatever order the methods were compiled in.
 
-    /** {@code size} bytes, 16-byte aligned, not zeroed. */
+    /**
+     * {@code size} bytes, 16-byte aligned, not zeroed.
+     *
+     * @param size the bytes wanted, 0 to {@link #MAX_BLOCK}
+     * @return a segment of exactly {@code size} bytes
+     * @throws IllegalArgumentException if {@code size} is negative or above {@link #MAX_BLOCK}
+     * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
+     * @throws OutOfMemoryError if the OS refuses the memory, even after a trim
+     * @throws IllegalStateException if this allocator is closed, or (on a virtual thread) every
+     *         cache virtual threads share has been held by live threads for 5 s
+     */
     @Override
     public MemorySegment allocate(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
@@ -232,7 +242,18 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
         return heap.all.asSlice(offset, size);
     }
 
-    /** {@code size} bytes on an {@code alignment} boundary (a power of two up to {@link #MAX_ALIGNMENT}), not zeroed. */
+    /**
+     * {@code size} bytes on an {@code alignment} boundary, not zeroed.
+     *
+     * @param size the bytes wanted, 0 to {@link #MAX_BLOCK}
+     * @param alignment a power of two up to {@link #MAX_ALIGNMENT}
+     * @return a segment of exactly {@code size} bytes
+     * @throws IllegalArgumentException if {@code size} or {@code alignment} is out of range
+     * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
+     * @throws OutOfMemoryError if the OS refuses the memory, even after a trim
+     * @throws IllegalStateException if this allocator is closed, or (on a virtual thread) every
+     *         cache virtual threads share has been held by live threads for 5 s
+     */
     @Override
     public MemorySegment allocate(long size, long alignment) {
         int sizeClass = SizeClasses.classFor(size, alignment);
@@ -277,7 +298,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
      * @return the address of a 16-byte aligned block of at least {@code size} bytes
      * @throws IllegalArgumentException if {@code size} is negative or above {@link #MAX_BLOCK}
      * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
-     * @throws IllegalStateException if this allocator is closed
+     * @throws OutOfMemoryError if the OS refuses the memory, even after a trim
+     * @throws IllegalStateException if this allocator is closed, or (on a virtual thread) every
+     *         cache virtual threads share has been held by live threads for 5 s
      */
     public long allocateAddress(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {

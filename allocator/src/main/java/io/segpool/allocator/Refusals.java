@@ -158,10 +158,11 @@ final class Refusals {
     }
 
     static MemoryLimitException memoryLimit(int sizeClass, long blockSize, long largeSize, long length, long limit,
-                                            long sys) {
+                                            long resident) {
         return new MemoryLimitException("allocate: " + request(sizeClass, blockSize, largeSize) + " needs "
-                + length + " more bytes mapped, but Sys is " + sys + " bytes and the memory limit is " + limit
-                + " bytes, even after trim(); free blocks, or raise AllocatorConfig.memoryLimit", length, limit, sys);
+                + length + " more bytes mapped, but " + resident + " bytes are resident (Sys - Released) and the"
+                + " memory limit is " + limit + " bytes, even after trim(); free blocks, or raise"
+                + " AllocatorConfig.memoryLimit", length, limit, resident);
     }
 
     static OutOfMemoryError osRefused(int sizeClass, long blockSize, long largeSize, long span, long sys,

@@ -114,14 +114,35 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     // ---- the public face: owner check, then the engine -----------------------------------------
 
-    /** Allocates {@code size} bytes, 16-byte aligned; see {@link NativeAllocator#allocate(long)}. */
+    /**
+     * Allocates {@code size} bytes, 16-byte aligned; see {@link NativeAllocator#allocate(long)}.
+     *
+     * @param size the bytes wanted, 0 to {@link NativeAllocator#MAX_BLOCK}
+     * @return a segment of exactly {@code size} bytes, not zeroed
+     * @throws IllegalArgumentException if {@code size} is negative or above {@link NativeAllocator#MAX_BLOCK}
+     * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
+     * @throws OutOfMemoryError if the OS refuses the memory
+     * @throws WrongThreadException if called by a thread this cache does not belong to
+     * @throws IllegalStateException if the allocator is closed, or this borrowed cache was given back
+     */
     @Override
     public MemorySegment allocate(long size) {
         checkOwner();
         return allocate0(size);
     }
 
-    /** Allocates {@code size} bytes on an {@code alignment} boundary; see {@link NativeAllocator#allocate(long, long)}. */
+    /**
+     * Allocates {@code size} bytes on an {@code alignment} boundary; see {@link NativeAllocator#allocate(long, long)}.
+     *
+     * @param size the bytes wanted, 0 to {@link NativeAllocator#MAX_BLOCK}
+     * @param alignment a power of two up to {@link NativeAllocator#MAX_ALIGNMENT}
+     * @return a segment of exactly {@code size} bytes, not zeroed
+     * @throws IllegalArgumentException if {@code size} or {@code alignment} is out of range
+     * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
+     * @throws OutOfMemoryError if the OS refuses the memory
+     * @throws WrongThreadException if called by a thread this cache does not belong to
+     * @throws IllegalStateException if the allocator is closed, or this borrowed cache was given back
+     */
     @Override
     public MemorySegment allocate(long size, long alignment) {
         checkOwner();
@@ -132,6 +153,10 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * Frees a segment this allocator returned; see {@link NativeAllocator#free(MemorySegment)}.
      *
      * @param segment a block from this allocator, unchanged
+     * @throws IllegalArgumentException if the segment is not a block of this allocator as handed out
+     * @throws IllegalStateException if the block is already free, the allocator is closed, or this
+     *         borrowed cache was given back
+     * @throws WrongThreadException if called by a thread this cache does not belong to
      */
     public void free(MemorySegment segment) {
         checkOwner();
@@ -141,8 +166,13 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     /**
      * Allocates and returns the block's address; see {@link NativeAllocator#allocateAddress(long)}.
      *
-     * @param size the bytes wanted
+     * @param size the bytes wanted, 0 to {@link NativeAllocator#MAX_BLOCK}
      * @return the block's address
+     * @throws IllegalArgumentException if {@code size} is negative or above {@link NativeAllocator#MAX_BLOCK}
+     * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
+     * @throws OutOfMemoryError if the OS refuses the memory
+     * @throws WrongThreadException if called by a thread this cache does not belong to
+     * @throws IllegalStateException if the allocator is closed, or this borrowed cache was given back
      */
     public long allocateAddress(long size) {
         checkOwner();
@@ -154,6 +184,10 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      *
      * @param address the block's address, as allocated
      * @param size the size it was allocated with
+     * @throws IllegalArgumentException if no block of this allocator starts there with that size
+     * @throws IllegalStateException if the block is already free, the allocator is closed, or this
+     *         borrowed cache was given back
+     * @throws WrongThreadException if called by a thread this cache does not belong to
      */
     public void freeAddress(long address, long size) {
         checkOwner();
@@ -179,6 +213,9 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * Ends a borrow from {@link NativeAllocator#borrowCache()}: the cache goes back to the stripes
      * that virtual threads share, with its blocks. A platform thread's own cache stays its own, so
      * closing it does nothing.
+     *
+     * @throws WrongThreadException if a thread other than the borrower closes a borrowed cache
+     * @throws IllegalStateException if this borrowed cache was already given back
      */
     @Override
     public void close() {

@@ -155,7 +155,7 @@ class AllocatorModelTest {
                     address = segment.address();
                     assertEquals(size, segment.byteSize());
                 }
-            } catch (OutOfMemoryError refused) {
+            } catch (OutOfMemoryError | MemoryLimitException refused) {
                 assertTrue(limit != 0 || mapper.refused() > 0, "refused with no limit and no OS refusal: " + refused);
                 memoryRefusals++;
                 return;

@@ -54,7 +54,7 @@ class MemoryLimitTest {
                 assertTrue(resident <= CAP, "Sys - Released " + resident + " past the cap");
                 TestSupport.assertConserved(after);
                 assertEquals(CAP, refused.limit());
-                assertEquals(resident, refused.sys());
+                assertEquals(resident, refused.resident());
                 assertEquals(large ? LARGE_MAPPING : ChunkSource.CHUNK_ALIGNMENT, refused.requested());
                 String message = refused.getMessage();
                 for (String word : List.of(String.valueOf(CAP), String.valueOf(resident),
