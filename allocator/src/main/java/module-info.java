@@ -3,8 +3,8 @@
  * {@code MemStats} is in its public signatures, hence {@code requires transitive}. It maps memory
  * through FFM downcalls: run with {@code --enable-native-access=io.segpool.allocator}.
  *
- * <p>{@code io.segpool.allocator.internal} is a test seam for the jcstress races and is not
- * exported.
+ * <p>It exports its API package and nothing else: the jcstress races' seam and the benchmarks'
+ * ablations live in the unpublished {@code segpool-engine-probe}.
  */
 module io.segpool.allocator {
     requires transitive io.segpool.stats;

@@ -2,6 +2,7 @@ package io.segpool.allocator;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -41,14 +42,12 @@ public final class AllocatorConfig {
     public static final long DEFAULT_LARGE_CACHE = 64L << 20;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-    private static final AllocatorConfig DEFAULTS = new AllocatorConfig(null, true, UNLIMITED, false,
-            ThreadCaching.BOUNDED, LeakTracking.OFF, false, -1, null, UNLIMITED);
+    private static final AllocatorConfig DEFAULTS = new AllocatorConfig(new Draft());
 
     private final String name;
     private final boolean checkFrees;
     private final long memoryLimit;
     private final boolean debug;
-    private final ThreadCaching threadCaching;
     private final LeakTracking leakTracking;
     private final boolean zeroed;
     /** -1: the default, which depends on the memory limit. */
@@ -56,43 +55,88 @@ public final class AllocatorConfig {
     private final Duration releaseAfter;
     private final long cachedBytesLimit;
 
-    private AllocatorConfig(String name, boolean checkFrees, long memoryLimit, boolean debug,
-                            ThreadCaching threadCaching, LeakTracking leakTracking, boolean zeroed, long largeCacheBytes,
-                            Duration releaseAfter, long cachedBytesLimit) {
-        if (name != null && !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("name \"" + name + "\" must be 1 to 64 letters, digits, '.', '_' or"
+    /**
+     * The settings of a config being made: a copy of one config, changed by one wither, then
+     * validated whole by the constructor, the one place every rule is checked.
+     */
+    private static final class Draft {
+        String name;
+        boolean checkFrees = true;
+        long memoryLimit = UNLIMITED;
+        boolean debug;
+        LeakTracking leakTracking = LeakTracking.OFF;
+        boolean zeroed;
+        long largeCacheBytes = -1;
+        Duration releaseAfter;
+        long cachedBytesLimit = UNLIMITED;
+
+        Draft() {
+        }
+
+        Draft(AllocatorConfig c) {
+            name = c.name;
+            checkFrees = c.checkFrees;
+            memoryLimit = c.memoryLimit;
+            debug = c.debug;
+            leakTracking = c.leakTracking;
+            zeroed = c.zeroed;
+            largeCacheBytes = c.largeCacheBytes;
+            releaseAfter = c.releaseAfter;
+            cachedBytesLimit = c.cachedBytesLimit;
+        }
+    }
+
+    /** Validates every setting, each refusal naming it, and makes the config. */
+    private AllocatorConfig(Draft d) {
+        if (d.name != null && !NAME.matcher(d.name).matches()) {
+            throw new IllegalArgumentException("name \"" + d.name + "\" must be 1 to 64 letters, digits, '.', '_' or"
                     + " '-': it goes unquoted into JMX ObjectNames, JFR events and metric tags");
         }
-        if (leakTracking != LeakTracking.OFF && !checkFrees) {
-            throw new IllegalArgumentException("leak tracking " + leakTracking + " needs checkFrees: it hooks the"
-                    + " per-block bookkeeping that free checks keep");
-        }
-        if (memoryLimit < 0) {
-            throw new IllegalArgumentException("memoryLimit " + memoryLimit
+        if (d.memoryLimit < 0) {
+            throw new IllegalArgumentException("memoryLimit " + d.memoryLimit
                     + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
         }
-        if (memoryLimit != UNLIMITED && memoryLimit < ChunkSource.CHUNK_ALIGNMENT) {
-            throw new IllegalArgumentException("memoryLimit " + memoryLimit + " is below one chunk ("
+        if (d.memoryLimit != UNLIMITED && d.memoryLimit < ChunkSource.CHUNK_ALIGNMENT) {
+            throw new IllegalArgumentException("memoryLimit " + d.memoryLimit + " is below one chunk ("
                     + ChunkSource.CHUNK_ALIGNMENT + " bytes), so no block could ever be served");
         }
-        if (debug && !checkFrees) {
+        if (d.leakTracking != LeakTracking.OFF && !d.checkFrees) {
+            throw new IllegalArgumentException("leakTracking " + d.leakTracking + " needs checkFrees: it hooks the"
+                    + " per-block bookkeeping that free checks keep");
+        }
+        if (d.debug && !d.checkFrees) {
             throw new IllegalArgumentException("debug mode needs checkFrees: it keeps where each block was freed"
                     + " beside the per-block state that free checks keep");
         }
-        if (largeCacheBytes < -1) {
-            throw new IllegalArgumentException("largeCacheBytes " + largeCacheBytes
+        if (d.largeCacheBytes < -1) {
+            throw new IllegalArgumentException("largeCacheBytes " + d.largeCacheBytes
                     + " is negative: use a byte count, or 0 to give every large block straight back to the OS");
         }
-        this.name = name;
-        this.checkFrees = checkFrees;
-        this.memoryLimit = memoryLimit;
-        this.debug = debug;
-        this.threadCaching = Objects.requireNonNull(threadCaching, "threadCaching");
-        this.leakTracking = Objects.requireNonNull(leakTracking, "leakTracking");
-        this.zeroed = zeroed;
-        this.largeCacheBytes = largeCacheBytes;
-        this.releaseAfter = releaseAfter;
-        this.cachedBytesLimit = cachedBytesLimit;
+        if (d.releaseAfter != null && (d.releaseAfter.compareTo(Duration.ofMillis(1)) < 0
+                || d.releaseAfter.compareTo(Duration.ofDays(1)) > 0)) {
+            throw new IllegalArgumentException("releaseAfter " + d.releaseAfter + " must be 1 ms to 1 day, or null"
+                    + " for no background release");
+        }
+        if (d.cachedBytesLimit < 0) {
+            throw new IllegalArgumentException("cachedBytesLimit " + d.cachedBytesLimit
+                    + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
+        }
+        this.name = d.name;
+        this.checkFrees = d.checkFrees;
+        this.memoryLimit = d.memoryLimit;
+        this.debug = d.debug;
+        this.leakTracking = Objects.requireNonNull(d.leakTracking, "leakTracking");
+        this.zeroed = d.zeroed;
+        this.largeCacheBytes = d.largeCacheBytes;
+        this.releaseAfter = d.releaseAfter;
+        this.cachedBytesLimit = d.cachedBytesLimit;
+    }
+
+    /** This config with one change, validated with every other setting. */
+    private AllocatorConfig with(Consumer<Draft> change) {
+        Draft draft = new Draft(this);
+        change.accept(draft);
+        return new AllocatorConfig(draft);
     }
 
     /**
@@ -216,21 +260,12 @@ public final class AllocatorConfig {
     /**
      * This config with a limit on free memory kept for reuse; see {@link #cachedBytesLimit()}.
      *
-     * @param bytes the limit, or {@link #UNLIMITED}
+     * @param bytes the limit, 0 ({@link #UNLIMITED}) to {@code Long.MAX_VALUE}
      * @return a new config
      * @throws IllegalArgumentException if negative
      */
     public AllocatorConfig withCachedBytesLimit(long bytes) {
-        if (bytes < 0) {
-            throw new IllegalArgumentException("cachedBytesLimit " + bytes
-                    + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
-        }
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed,
-                largeCacheBytes, releaseAfter, bytes);
-    }
-
-    ThreadCaching threadCaching() {
-        return threadCaching;
+        return with(d -> d.cachedBytesLimit = bytes);
     }
 
     /**
@@ -239,10 +274,11 @@ public final class AllocatorConfig {
      * @param value 1 to 64 letters, digits, {@code .}, {@code _} or {@code -}
      * @return a new config
      * @throws IllegalArgumentException if the name has other characters or lengths
+     * @throws NullPointerException if {@code value} is null (leave the name unset for a generated one)
      */
     public AllocatorConfig withName(String value) {
-        return new AllocatorConfig(Objects.requireNonNull(value, "name"), checkFrees, memoryLimit, debug,
-                threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
+        Objects.requireNonNull(value, "name");
+        return with(d -> d.name = value);
     }
 
     /**
@@ -253,18 +289,18 @@ public final class AllocatorConfig {
      * @throws IllegalArgumentException if turned off while debug mode or leak tracking needs it
      */
     public AllocatorConfig withCheckFrees(boolean value) {
-        return new AllocatorConfig(name, value, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
+        return with(d -> d.checkFrees = value);
     }
 
     /**
      * This config with a memory limit; see {@link #memoryLimit()}.
      *
-     * @param bytes at least 64 KiB, or {@link #UNLIMITED}
+     * @param bytes 64 KiB to {@code Long.MAX_VALUE}, or {@link #UNLIMITED}
      * @return a new config
      * @throws IllegalArgumentException if negative, or below one 64 KiB chunk
      */
     public AllocatorConfig withMemoryLimit(long bytes) {
-        return new AllocatorConfig(name, checkFrees, bytes, debug, threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
+        return with(d -> d.memoryLimit = bytes);
     }
 
     /**
@@ -274,7 +310,7 @@ public final class AllocatorConfig {
      * @return a new config
      */
     public AllocatorConfig withZeroed(boolean value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, value, largeCacheBytes, releaseAfter, cachedBytesLimit);
+        return with(d -> d.zeroed = value);
     }
 
     /**
@@ -283,9 +319,11 @@ public final class AllocatorConfig {
      * @param value the mode
      * @return a new config
      * @throws IllegalArgumentException if tracking is asked for while free checks are off
+     * @throws NullPointerException if {@code value} is null
      */
     public AllocatorConfig withLeakTracking(LeakTracking value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, value, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
+        Objects.requireNonNull(value, "leakTracking");
+        return with(d -> d.leakTracking = value);
     }
 
     /**
@@ -296,13 +334,13 @@ public final class AllocatorConfig {
      * @throws IllegalArgumentException if turned on while free checks are off
      */
     public AllocatorConfig withDebug(boolean value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, value, threadCaching, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
+        return with(d -> d.debug = value);
     }
 
     /**
      * This config with a cap on free large blocks kept for reuse; see {@link #largeCacheBytes()}.
      *
-     * @param bytes the cap, 0 for none kept
+     * @param bytes the cap, 0 (none kept) to {@code Long.MAX_VALUE}
      * @return a new config
      * @throws IllegalArgumentException if negative
      */
@@ -311,7 +349,7 @@ public final class AllocatorConfig {
             throw new IllegalArgumentException("largeCacheBytes " + bytes
                     + " is negative: use a byte count, or 0 to give every large block straight back to the OS");
         }
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, bytes, releaseAfter, cachedBytesLimit);
+        return with(d -> d.largeCacheBytes = bytes);
     }
 
     /**
@@ -328,30 +366,20 @@ public final class AllocatorConfig {
      * @throws IllegalArgumentException if {@code delay} is outside 1 ms to 1 day
      */
     public AllocatorConfig withReleaseAfter(Duration delay) {
-        if (delay != null && (delay.compareTo(Duration.ofMillis(1)) < 0 || delay.compareTo(Duration.ofDays(1)) > 0)) {
-            throw new IllegalArgumentException("releaseAfter " + delay + " must be 1 ms to 1 day, or null for no"
-                    + " background release");
-        }
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed,
-                largeCacheBytes, delay, cachedBytesLimit);
-    }
-
-    /** The ablation seam (see {@link ThreadCaching}); package-private, for tests. */
-    AllocatorConfig withThreadCaching(ThreadCaching value) {
-        return new AllocatorConfig(name, checkFrees, memoryLimit, debug, value, leakTracking, zeroed, largeCacheBytes, releaseAfter, cachedBytesLimit);
+        return with(d -> d.releaseAfter = delay);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof AllocatorConfig c && Objects.equals(name, c.name) && checkFrees == c.checkFrees
-                && memoryLimit == c.memoryLimit && debug == c.debug && threadCaching == c.threadCaching
+                && memoryLimit == c.memoryLimit && debug == c.debug
                 && leakTracking == c.leakTracking && zeroed == c.zeroed && largeCacheBytes == c.largeCacheBytes
                 && Objects.equals(releaseAfter, c.releaseAfter) && cachedBytesLimit == c.cachedBytesLimit;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, checkFrees, memoryLimit, debug, threadCaching, leakTracking, zeroed, largeCacheBytes,
+        return Objects.hash(name, checkFrees, memoryLimit, debug, leakTracking, zeroed, largeCacheBytes,
                 releaseAfter, cachedBytesLimit);
     }
 
@@ -359,7 +387,6 @@ public final class AllocatorConfig {
     public String toString() {
         return "AllocatorConfig[name=" + name + ", checkFrees=" + checkFrees + ", memoryLimit=" + memoryLimit
                 + ", debug=" + debug + ", leakTracking=" + leakTracking + ", zeroed=" + zeroed
-                + ", largeCacheBytes=" + largeCacheBytes() + ", releaseAfter=" + releaseAfter + ", cachedBytesLimit=" + cachedBytesLimit + (threadCaching == ThreadCaching.BOUNDED ? "" : ", ablation="
-                + threadCaching) + "]";
+                + ", largeCacheBytes=" + largeCacheBytes() + ", releaseAfter=" + releaseAfter + ", cachedBytesLimit=" + cachedBytesLimit + "]";
     }
 }

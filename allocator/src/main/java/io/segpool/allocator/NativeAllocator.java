@@ -56,8 +56,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     public static final int BATCH = CentralStack.BATCH;
     private static final AtomicInteger SERIAL = new AtomicInteger();
 
-    static { InternalAccess.register(); } // the jcstress test seam, io.segpool.allocator.internal
-
     private static final VarHandle CACHE_TABLE;
 
     static {
@@ -439,9 +437,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
     // ---- slow paths the caches call -----------------------------------------------------------
 
     ThreadCache newCache(Thread owner) {
-        boolean unbounded = config.threadCaching() == ThreadCaching.UNBOUNDED;
-        boolean noCache = config.threadCaching() == ThreadCaching.NONE;
-        return new ThreadCache(this, heap, mode, noCache, unbounded, owner);
+        return new ThreadCache(this, heap, mode, owner);
     }
 
     /** {@code e}, thrown by a heap access, or the closed refusal when the access failed because of close(). */

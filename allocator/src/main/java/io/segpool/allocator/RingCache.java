@@ -2,7 +2,6 @@ package io.segpool.allocator;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 
 /**
  * The slow path of a thread's ring of one size class (the Go runtime's per-M {@code stackcache}
@@ -54,38 +53,23 @@ final class RingCache {
         return Math.max(1, CAPACITIES[sizeClass] / 2);
     }
 
-    /**
-     * An empty ring's refill: one batch from the central stack (the unbounded ablation's overflow
-     * first; one block for the no-cache ablation). Returns the blocks now held.
-     */
+    /** An empty ring's refill: one batch from the central stack. Returns the blocks now held. */
     static int refill(ThreadCache cache, int sizeClass, long[] ring) {
         NativeAllocator allocator = cache.allocator;
         allocator.checkOpen();
         allocator.caches.reclaimIfDue();
-        long[] extra = cache.overflow == null ? null : cache.overflow[sizeClass];
-        int n;
-        int batch = batch(sizeClass);
-        if (extra != null && extra[0] > 0) {
-            n = (int) Math.min(extra[0], batch);
-            int left = (int) extra[0] - n;
-            System.arraycopy(extra, 1 + left, ring, ThreadCache.HEADER, n);
-            SLOT.setOpaque(extra, 0, (long) left);
-            SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
-        } else {
-            n = ring[ThreadCache.LIMIT] == 0 ? 1 : batch;
-            CentralStack central = allocator.central(sizeClass);
-            central.refill(ring, ThreadCache.HEADER, n);
-            SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
-            AllocatorEvents.refill(allocator.name(), central.blockSize, n);
-        }
+        int n = batch(sizeClass);
+        CentralStack central = allocator.central(sizeClass);
+        central.refill(ring, ThreadCache.HEADER, n);
+        SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
+        AllocatorEvents.refill(allocator.name(), central.blockSize, n);
         SLOT.setOpaque(ring, ThreadCache.COUNT, (long) n);
         return n;
     }
 
     /**
-     * A free into a full ring: the oldest batch goes to the central stack (or to the unbounded
-     * ablation's overflow), then the block goes on top. The no-cache ablation, whose rings hold
-     * nothing, sends the block itself.
+     * A free into a full ring: the oldest batch goes to the central stack, then the block goes on
+     * top.
      *
      * <p>Fault-atomic: the only steps that can throw (the closed check, the reclaim of ended
      * threads' caches, the central stack taking the batch) come before the ring changes, and
@@ -99,49 +83,23 @@ final class RingCache {
         NativeAllocator allocator = cache.allocator;
         CentralStack central = allocator.central(sizeClass);
         int capacity = (int) ring[ThreadCache.LIMIT];
-        int batch = capacity == 0 ? 1 : batch(sizeClass);
+        int batch = batch(sizeClass);
         try {
             allocator.checkOpen();
             allocator.caches.reclaimIfDue();
-            if (capacity == 0) {
-                ring[ThreadCache.HEADER] = offset; // a slot past the count: nothing is held yet
-                central.spill(ring, ThreadCache.HEADER, 1);
-            } else if (cache.overflow != null) {
-                keep(cache, sizeClass, ring, batch);
-            } else {
-                central.spill(ring, ThreadCache.HEADER, batch);
-            }
+            central.spill(ring, ThreadCache.HEADER, batch);
         } catch (RuntimeException | Error e) {
             cache.undoRelease(sizeClass, offset, size);
             throw e;
         }
         SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + batch);
-        if (capacity != 0) {
-            int kept = capacity - batch;
-            System.arraycopy(ring, ThreadCache.HEADER + batch, ring, ThreadCache.HEADER, kept);
-            ring[ThreadCache.HEADER + kept] = offset;
-            SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (kept + 1));
-        }
+        int kept = capacity - batch;
+        System.arraycopy(ring, ThreadCache.HEADER + batch, ring, ThreadCache.HEADER, kept);
+        ring[ThreadCache.HEADER + kept] = offset;
+        SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (kept + 1));
         SLOT.setOpaque(ring, ThreadCache.FREES, ring[ThreadCache.FREES] + 1);
-        if (capacity != 0 && cache.overflow == null) {
-            AllocatorEvents.spill(allocator.name(), central.blockSize, batch);
-            allocator.releaseOverLimit(sizeClass);
-        }
-    }
-
-    /** The unbounded ablation (seed 001's "before"): the oldest batch is kept forever. */
-    private static void keep(ThreadCache cache, int sizeClass, long[] ring, int batch) {
-        long[] extra = cache.overflow[sizeClass];
-        if (extra == null) {
-            extra = new long[1 + 4 * batch];
-        }
-        int held = (int) extra[0];
-        if (1 + held + batch > extra.length) {
-            extra = Arrays.copyOf(extra, 2 * extra.length);
-        }
-        System.arraycopy(ring, ThreadCache.HEADER, extra, 1 + held, batch);
-        extra[0] = held + batch;
-        cache.overflow[sizeClass] = extra;
+        AllocatorEvents.spill(allocator.name(), central.blockSize, batch);
+        allocator.releaseOverLimit(sizeClass);
     }
 
     /**
@@ -160,22 +118,14 @@ final class RingCache {
                 blocks += n;
                 cache.allocator.releaseOverLimit(c);
             }
-            long[] extra = cache.overflow == null ? null : cache.overflow[c];
-            if (extra != null && extra[0] > 0) {
-                cache.allocator.central(c).reclaim(extra, 1, (int) extra[0]);
-                blocks += extra[0];
-                SLOT.setOpaque(extra, 0, 0L);
-            }
         }
         return blocks;
     }
 
-    /** Free blocks a cache holds for a class (the unbounded ablation's overflow included); read racily. */
+    /** Free blocks a cache holds for a class; read racily. */
     static long cached(ThreadCache cache, int sizeClass) {
         long[] ring = cache.rings[sizeClass];
-        long n = ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.COUNT);
-        long[] extra = cache.overflow == null ? null : cache.overflow[sizeClass];
-        return extra == null ? n : n + (long) SLOT.getOpaque(extra, 0);
+        return ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.COUNT);
     }
 
     /**

@@ -77,8 +77,6 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     private final Heap heap;
     /** {@link #CHECKED} and {@link #EXTRAS} bits: one field for the hot path to test. */
     private final int mode;
-    /** True for the no-cache ablation: rings hold nothing. */
-    private final boolean noCache;
     /** Per class: null until first use, then {@link #HEADER} longs and the class's slots. Owner only, plain. */
     final long[][] rings = new long[SizeClasses.count()][];
     /** True for a virtual-thread stripe, false for a platform thread's own cache. */
@@ -94,10 +92,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     /** A stripe's lock: 0 free, 1 taken; compare-and-set to take, release store to give back. */
     @SuppressWarnings("unused")
     private volatile int busy;
-    /** The unbounded ablation's blocks beyond the ring, per class; null in the real allocator. */
-    final long[][] overflow;
 
-    ThreadCache(NativeAllocator allocator, Heap heap, int mode, boolean noCache, boolean unbounded, Thread owner) {
+    ThreadCache(NativeAllocator allocator, Heap heap, int mode, Thread owner) {
         this.allocator = allocator;
         this.heap = heap;
         this.all = heap.all;
@@ -106,10 +102,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         this.intTable = heap.intTable;
         this.byteTable = heap.byteTable;
         this.mode = mode;
-        this.noCache = noCache;
         this.owner = owner;
         this.shared = owner == null;
-        this.overflow = unbounded ? new long[SizeClasses.count()][] : null;
     }
 
     // ---- the public face: owner check, then the engine -----------------------------------------
@@ -413,9 +407,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     private long[] newRing(int sizeClass) {
         int capacity = RingCache.capacity(sizeClass);
-        // The no-cache ablation's rings hold nothing but keep one slot for the block a free passes on.
-        long[] ring = new long[HEADER + Math.max(capacity, 1)];
-        ring[LIMIT] = noCache ? 0 : capacity;
+        long[] ring = new long[HEADER + capacity];
+        ring[LIMIT] = capacity;
         rings[sizeClass] = ring;
         return ring;
     }

@@ -1,8 +1,7 @@
 package io.segpool.jcstress;
 
 import io.segpool.allocator.NativeAllocator;
-import io.segpool.allocator.internal.EngineAccess;
-import io.segpool.allocator.internal.EngineSecrets;
+import io.segpool.allocator.EngineProbe;
 import io.segpool.stats.MemStats;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -20,7 +19,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * (a push of 16) and refills the other half of its ring (a pop of 16, carving when the stack runs
  * short), so the two threads' pushes and pops interleave on one class's stack. Afterwards every
  * block is either in an actor's refilled half or on the stack, exactly once. The stack is driven
- * through the allocator's test seam, {@link EngineAccess}.
+ * through the allocator's test seam, {@link EngineProbe}.
  *
  * <p>Result: (blocks seen twice, accounting errors, torn slots). A torn slot is a refilled slot
  * that holds no block start of this class (a batch half written).
@@ -35,7 +34,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class CentralStackRace {
 
-    private static final EngineAccess ENGINE = EngineSecrets.engineAccess();
+    private static final EngineProbe ENGINE = EngineProbe.INSTANCE;
 
     private final NativeAllocator allocator = RaceChecks.newAllocator();
     private final int sizeClass = ENGINE.sizeClassOf(RaceChecks.SIZE);

@@ -1,8 +1,7 @@
 package io.segpool.jcstress;
 
 import io.segpool.allocator.NativeAllocator;
-import io.segpool.allocator.internal.EngineAccess;
-import io.segpool.allocator.internal.EngineSecrets;
+import io.segpool.allocator.EngineProbe;
 import io.segpool.stats.MemStats;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -22,7 +21,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * {@code trim()} racing a refill of the class it trims. The state carves three chunks of the
  * 1024 B class (64 blocks each) and puts all 192 blocks back on the central stack, the last chunk's
  * on top. One actor refills a ring's batch of 16 from the central stack (through the test seam,
- * {@link EngineAccess#refill}) and writes a stamp into each block it got, through
+ * {@link EngineProbe#refill}) and writes a stamp into each block it got, through
  * {@link NativeAllocator#segment(long, long)}; the other calls {@link NativeAllocator#trim()}.
  *
  * <p>Two orders are correct. Refill first: it takes 16 blocks of the third chunk, and the trim
@@ -47,7 +46,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class TrimRefillRace {
 
-    private static final EngineAccess ENGINE = EngineSecrets.engineAccess();
+    private static final EngineProbe ENGINE = EngineProbe.INSTANCE;
     private static final int CHUNKS = 3;
     private static final int BATCH = NativeAllocator.BATCH;
     private static final ValueLayout.OfLong STAMP = ValueLayout.JAVA_LONG_UNALIGNED;

@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code mallocFree} / {@code mallocFreeCritical}: libc {@code malloc}/{@code free} through FFM
  *   downcalls, plain and with {@link Linker.Option#critical(boolean) critical(false)};
  *   <li>{@code arenaConfined}: a confined {@link Arena} per block (which also zeroes it);
- *   <li>{@code segpoolNoCacheAblation}: segpool built with {@code ThreadCaching.NONE}: what the
+ *   <li>{@code segpoolNoCacheAblation}: no thread cache ({@code Ablations.noCache} in segpool-engine-probe: a central lock per call): what the
  *   rings save, and (run with {@code -t 2}) how a shared lock scales.
  * </ul>
  * Read the results as ratios within one run: the machines these run on are shared and noisy.
@@ -89,7 +89,7 @@ public class AllocatorBenchmark {
     ThreadCache zeroedCache;
     /** The no-thread-cache ablation: every allocate and free takes the class's central lock. */
     NativeAllocator noCache;
-    ThreadCache noCacheCache;
+    Ablations.Pair noCacheCache;
     /** Obtained in the trial setup, which for Scope.Thread state runs on the benchmark thread. */
     ThreadCache cache;
     ThreadCache uncheckedCache;
@@ -100,8 +100,8 @@ public class AllocatorBenchmark {
         unchecked = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
         cache = allocator.threadCache();
         uncheckedCache = unchecked.threadCache();
-        noCache = NativeAllocator.create(Ablations.withThreadCaching(AllocatorConfig.defaults(), "none"));
-        noCacheCache = noCache.threadCache();
+        noCache = NativeAllocator.create();
+        noCacheCache = Ablations.noCache(noCache);
         zeroed = NativeAllocator.create(AllocatorConfig.defaults().withZeroed(true));
         zeroedCache = zeroed.threadCache();
     }

@@ -1,6 +1,5 @@
 package io.segpool.jmh;
 
-import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.Ablations;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
@@ -29,10 +28,11 @@ public final class MemoryHarness {
         System.out.println("| --- | ---: | ---: | ---: |");
         for (String caching : Ablations.MODES) {
             StringBuilder row = new StringBuilder("| " + caching + " |");
-            try (NativeAllocator allocator = NativeAllocator.create(Ablations.withThreadCaching(AllocatorConfig.defaults(), caching))) {
+            try (NativeAllocator allocator = NativeAllocator.create()) {
                 long done = 0;
+                Ablations.Pair producer = Ablations.pair(caching, allocator);
                 for (long checkpoint : checkpoints) {
-                    transfer(allocator, checkpoint - done);
+                    transfer(allocator, caching, producer, checkpoint - done);
                     done = checkpoint;
                     MemStats stats = new MemStats();
                     allocator.readMemStats(stats);
@@ -44,15 +44,17 @@ public final class MemoryHarness {
     }
 
     /** Passes {@code count} blocks from this thread to a consumer that frees them. */
-    private static void transfer(NativeAllocator allocator, long count) throws InterruptedException {
+    private static void transfer(NativeAllocator allocator, String caching, Ablations.Pair producer, long count)
+            throws InterruptedException {
         SpscLongQueue queue = new SpscLongQueue(1024);
         Thread consumer = Thread.ofPlatform().start(() -> {
+            Ablations.Pair frees = Ablations.pair(caching, allocator);
             for (long i = 0; i < count; i++) {
-                allocator.freeAddress(queue.take(), SIZE);
+                frees.freeAddress(queue.take(), SIZE);
             }
         });
         for (long i = 0; i < count; i++) {
-            queue.put(allocator.allocateAddress(SIZE));
+            queue.put(producer.allocateAddress(SIZE));
         }
         consumer.join();
     }
