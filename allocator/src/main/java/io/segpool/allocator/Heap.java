@@ -240,6 +240,14 @@ final class Heap {
         return (all.get(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN)) & 0xFF) - 1;
     }
 
+    /**
+     * {@link #classAt} for an offset the caller knows is below the committed top: one plain load
+     * of the class table, for the unchecked free path.
+     */
+    int classAtCommitted(long offset) {
+        return (all.get(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN)) & 0xFF) - 1;
+    }
+
     /** The offset of the chunk that holds {@code offset}; only for an offset whose {@link #classAt} is a class. */
     long chunkStart(long offset) {
         int grain = (all.get(ValueLayout.JAVA_SHORT_UNALIGNED, classTable + 2 * (offset / GRAIN)) >>> 8) & 0xFF;

@@ -120,7 +120,10 @@ final class LargeBlocks {
             throw Refusals.notFromHere(allocator, address, size, segment, chunk);
         }
         if (segment.scope() != chunk.scope) {
-            throw Refusals.foreignScope(address, size, chunk);
+            // A closed scope: a large block freed and unmapped whose address the OS gave to this
+            // newer span, or a closed Arena's segment; a live one: a forgery over the span.
+            throw segment.scope().isAlive() ? Refusals.foreignScope(address, size, chunk)
+                    : Refusals.notFromHere(allocator, address, size, segment, null);
         }
         release(chunk, address, size);
     }

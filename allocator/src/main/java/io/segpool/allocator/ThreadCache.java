@@ -333,10 +333,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         }
         int sizeClass = SizeClasses.classOf(size);
         if ((mode & CHECKED) == 0) {
-            long end = offset + SizeClasses.size(sizeClass);
-            if (end > heap.top() && end > heap.topAcquire()) {
-                throw Refusals.pastCommittedHeap(base + offset, size, SizeClasses.size(sizeClass), base + heap.topAcquire());
-            }
+            sizeClass = uncheckedClass(sizeClass, offset, size);
         } else if (!markFree(sizeClass, offset, size)) {
             sizeClass = allocator.checks.releaseMismatch(offset, size);
         }
@@ -345,6 +342,31 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         } else {
             put(sizeClass, offset, size);
         }
+    }
+
+    /**
+     * The class an unchecked free goes to. No block state is kept, so nothing proves the address
+     * is a block start, but the block must be this allocator's memory: the class is the one of the
+     * chunk that holds it (a block allocated with an alignment into a larger class than its size
+     * names goes back to that class, not to the size's), the size must fit that class, the block
+     * must end inside the committed heap, and the heap must be open. One class-table load.
+     */
+    private int uncheckedClass(int sizeClass, long offset, long size) {
+        int chunkClass = heap.classAtCommitted(offset);
+        if (chunkClass != sizeClass) {
+            if (chunkClass < 0 || size > SizeClasses.size(chunkClass)) {
+                throw allocator.checks.refuseFree(offset, size);
+            }
+            sizeClass = chunkClass;
+        }
+        long end = offset + SizeClasses.size(sizeClass);
+        if (end > heap.top() && end > heap.topAcquire()) {
+            throw Refusals.pastCommittedHeap(base + offset, size, SizeClasses.size(sizeClass), base + heap.topAcquire());
+        }
+        if (!scope.isAlive()) {
+            throw Refusals.closed();
+        }
+        return sizeClass;
     }
 
     /**
