@@ -211,7 +211,10 @@ final class ModelWrongCalls {
     /** A slice, a shorter or longer view, or an odd or zero-length slice of a live block's segment. */
     private static Tagged slice(ModelRun run, ModelBlock block, ModelStep step) {
         Tagged whole = run.segmentOf(block);
-        MemorySegment segment = whole.segment();
+        // After close() the JDK refuses to slice or reinterpret a segment of the closed heap: an
+        // equal forged segment stands in (the model's rule is the block's, and close() refuses all).
+        MemorySegment segment = run.closed ? MemorySegment.ofAddress(block.address).reinterpret(block.size)
+                : whole.segment();
         long size = block.size;
         long steps = Math.max(1, size / 16 - 1);
         MemorySegment slice = switch (step.b() % 6) {
