@@ -55,6 +55,13 @@ final class ModelActions {
                 run.closed = true;
             }
             case TOUCH -> touch(run, step);
+            case FREE_INTERIOR, FREE_WRONG_SIZE, FREE_NEIGHBOUR, FREE_STALE, FREE_SLICE, VIEW -> {
+                if (run.checked) {
+                    ModelWrongCalls.run(run, step);
+                } else {
+                    free(run, step);
+                }
+            }
             default -> ModelWrongCalls.run(run, step);
         }
     }

@@ -21,8 +21,11 @@ import java.util.concurrent.Callable;
  */
 final class ModelRun implements AutoCloseable {
 
-    /** The run's configurations, by seed: the default, debug mode, and a small large-span cache. */
-    static final String[] SETUPS = {"default", "debug", "largeCacheBytes 2 MiB"};
+    /**
+     * The run's configurations, by seed: the default, debug mode, a small large-span cache, and
+     * free checks off (where only the calls whose refusal does not depend on the checks are made).
+     */
+    static final String[] SETUPS = {"default", "debug", "largeCacheBytes 2 MiB", "checkFrees off"};
     static final long PATTERN_BYTES = 8L << 20;
 
     /** A cache handle the model has seen, with whose it is and, for a stripe, how often it is borrowed. */
@@ -45,6 +48,8 @@ final class ModelRun implements AutoCloseable {
     }
 
     final String setup;
+    /** False with free checks off: then no wrong free or view is made, since none is promised to be refused. */
+    final boolean checked;
     final NativeAllocator allocator;
     final NativeAllocator other;
     final ModelWorkers workers = new ModelWorkers();
@@ -75,8 +80,10 @@ final class ModelRun implements AutoCloseable {
         AllocatorConfig config = switch (setupIndex % SETUPS.length) {
             case 1 -> AllocatorConfig.defaults().withDebug(true);
             case 2 -> AllocatorConfig.defaults().withLargeCacheBytes(2L << 20);
+            case 3 -> AllocatorConfig.defaults().withCheckFrees(false);
             default -> AllocatorConfig.defaults();
         };
+        checked = config.checkFrees();
         allocator = NativeAllocator.create(config);
         other = NativeAllocator.create();
         pattern = arena.allocate(PATTERN_BYTES, 16);

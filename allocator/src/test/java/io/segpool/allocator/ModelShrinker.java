@@ -90,7 +90,8 @@ final class ModelShrinker {
             for (int i = 0; i < best.size() && runs < maxRuns; i++) {
                 for (int field = 0; field <= 4; field++) {
                     int value = best.get(i).field(field);
-                    for (int smaller : new int[] {0, value / 2, value - 1}) {
+                    // Parameters index tables modulo their length: try the first entries, then halve.
+                    for (int smaller : new int[] {0, 1, 2, 3, 4, 5, 6, 7, value / 2, value - 1}) {
                         if (smaller >= value || smaller < 0 || runs >= maxRuns) {
                             continue;
                         }
