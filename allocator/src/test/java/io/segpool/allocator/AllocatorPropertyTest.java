@@ -30,11 +30,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>System properties: {@code property.tries} (default {@value #TRIES}, the fixed CI budget),
  * {@code property.steps} (longest sequence, default {@value #STEPS}), {@code property.seed}
  * (default random; a failure prints the seed that replays it with {@code -Dproperty.tries=1}),
- * {@code property.survey=true} (go on after a failure and report every distinct one).
+ * {@code property.survey=true} (go on after a failure and report every distinct one),
+ * {@code property.log=FILE} (every call written there before it is made, for a call that crashes
+ * the JVM).
  */
 class AllocatorPropertyTest {
 
-    static final int TRIES = 150;
+    static final int TRIES = 200;
     static final int STEPS = 40;
     /** Runs the shrinker may spend on one failure. */
     private static final int SHRINK_RUNS = 600;

@@ -47,6 +47,13 @@ final class ModelRun implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code -Dproperty.log=FILE}: every call is written there before it is made. A wrong call that
+     * makes the allocator touch unmapped memory kills the JVM before any report: the file's last
+     * lines name it (and the step that made it).
+     */
+    private static final java.io.PrintStream CALL_LOG = openLog(System.getProperty("property.log"));
+
     final String setup;
     /** False with free checks off: then no wrong free or view is made, since none is promised to be refused. */
     final boolean checked;
@@ -136,6 +143,9 @@ final class ModelRun implements AutoCloseable {
      * a live block takes it out of the model.
      */
     Outcome callAnyTime(int worker, String what, ModelExpect expected, boolean changes, Callable<?> call) {
+        if (CALL_LOG != null) {
+            CALL_LOG.println(setup + " #" + stepIndex + " " + step + " w" + worker + " " + what);
+        }
         Outcome outcome = workers.call(worker, call);
         String result = outcome.accepted() ? "ok" + (outcome.value() == null ? "" : " " + describe(outcome.value()))
                 : outcome.thrown().getClass().getSimpleName() + ": " + outcome.thrown().getMessage();
@@ -224,6 +234,14 @@ final class ModelRun implements AutoCloseable {
 
     Handle handle(int index) {
         return handles.get(index % handles.size());
+    }
+
+    private static java.io.PrintStream openLog(String path) {
+        try {
+            return path == null ? null : new java.io.PrintStream(new java.io.FileOutputStream(path), true);
+        } catch (java.io.FileNotFoundException e) {
+            throw new IllegalArgumentException("property.log " + path + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
