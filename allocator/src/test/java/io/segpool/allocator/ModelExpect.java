@@ -1,7 +1,6 @@
 package io.segpool.allocator;
 
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -29,7 +28,11 @@ record ModelExpect(boolean accept, ModelBlock frees, Set<Class<? extends Runtime
 
     @SafeVarargs
     static ModelExpect refuse(String rule, Class<? extends RuntimeException>... types) {
-        return new ModelExpect(false, null, new LinkedHashSet<>(List.of(types)), rule);
+        Set<Class<? extends RuntimeException>> set = new LinkedHashSet<>();
+        for (Class<? extends RuntimeException> type : types) {
+            set.add(type);
+        }
+        return new ModelExpect(false, null, set, rule);
     }
 
     /** Refused with either type: the model cannot tell which rule the allocator checks first or sees. */

@@ -199,6 +199,7 @@ final class ModelRun implements AutoCloseable {
     }
 
     /** A segment over a live block as the model holds it: the one allocate returned, else a fresh view. */
+    @SuppressWarnings("restricted") // a forged segment stands in for a view after close()
     Tagged segmentOf(ModelBlock block) {
         MemorySegment segment = block.segment != null ? block.segment
                 : closed ? MemorySegment.ofAddress(block.address).reinterpret(block.size) // no view after close

@@ -1,5 +1,7 @@
 package io.segpool.allocator;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -33,13 +35,12 @@ final class ModelWorkers implements AutoCloseable {
     private static final Runnable STOP = () -> { };
 
     private final Thread[] threads = new Thread[COUNT];
-    @SuppressWarnings("unchecked")
-    private final LinkedBlockingQueue<Runnable>[] queues = new LinkedBlockingQueue[COUNT];
+    private final List<LinkedBlockingQueue<Runnable>> queues = new ArrayList<>();
 
     ModelWorkers() {
         for (int i = 0; i < COUNT; i++) {
             LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
-            queues[i] = queue;
+            queues.add(queue);
             Runnable loop = () -> {
                 try {
                     for (Runnable task = queue.take(); task != STOP; task = queue.take()) {
@@ -66,7 +67,7 @@ final class ModelWorkers implements AutoCloseable {
     /** Runs {@code call} on {@code worker} and waits for it; a hang is an {@link AssertionError}. */
     Outcome call(int worker, Callable<?> call) {
         CompletableFuture<Outcome> done = new CompletableFuture<>();
-        queues[worker].add(() -> {
+        queues.get(worker).add(() -> {
             try {
                 done.complete(new Outcome(call.call(), null));
             } catch (Throwable t) {

@@ -152,6 +152,7 @@ final class ModelWrongCalls {
         });
     }
 
+    @SuppressWarnings("restricted") // forged segments are wrong calls to make
     private static void foreign(ModelRun run, ModelStep step, ModelBlock block) {
         ModelExpect notOurs = ModelExpect.refuse("not this allocator's", IAE);
         int kind = step.b() % 14;
@@ -209,6 +210,7 @@ final class ModelWrongCalls {
     }
 
     /** A slice, a shorter or longer view, or an odd or zero-length slice of a live block's segment. */
+    @SuppressWarnings("restricted") // a longer view of a block, or a forged one after close()
     private static Tagged slice(ModelRun run, ModelBlock block, ModelStep step) {
         Tagged whole = run.segmentOf(block);
         // After close() the JDK refuses to slice or reinterpret a segment of the closed heap: an
