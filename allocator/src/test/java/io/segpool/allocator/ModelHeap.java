@@ -220,7 +220,7 @@ final class ModelHeap {
                     yield address == span.base ? ModelExpect.refuse("span s" + span.id + " cached: double free", ISE)
                             : ModelExpect.refuse("inside cached span s" + span.id + ": not a block start", IAE);
                 }
-                yield ModelExpect.refuse("span s" + span.id + " unmapped: double free of memory given back", ISE);
+                yield ModelExpect.refuse("span s" + span.id + " unmapped: its segment's scope is closed, so no live block", IAE);
             }
         };
     }

@@ -82,6 +82,68 @@ class TrustDefectsTest {
         }
     }
 
+    /**
+     * Found by the property test: a zero-length slice at the end of the heap's last block lies at
+     * the committed top, and its free read the block-state table there, which is not committed:
+     * SIGSEGV. Every segment free now checks the committed top first (a crash here fails the build).
+     */
+    @Test
+    void aSliceAtTheCommittedTopIsRefusedNotACrash() {
+        for (long size : new long[] {262144, 65536, 4096, 64, 48, 16}) {
+            try (NativeAllocator allocator = NativeAllocator.create()) {
+                MemorySegment block = allocator.allocate(size);
+                MemorySegment atEnd = block.asSlice(size);
+                // At the top it is no block of this allocator; elsewhere it is the next block's
+                // start, free: refused as a double free. Either way refused, and no crash.
+                for (Runnable free : new Runnable[] {() -> allocator.free(atEnd), () -> allocator.threadCache().free(atEnd)}) {
+                    RuntimeException refused = assertThrows(RuntimeException.class, free::run);
+                    assertTrue(refused instanceof IllegalArgumentException || refused.getMessage().contains("double free"),
+                            refused::toString);
+                }
+                allocator.free(block);
+                assertEquals(0, TestSupport.stats(allocator).inuse());
+            }
+        }
+    }
+
+    /** Found by the property test: with checks off, a block allocated with an alignment went onto its size's ring. */
+    @Test
+    void anUncheckedAlignedBlockGoesBackToItsOwnClass() {
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false))) {
+            MemorySegment aligned = allocator.allocate(64, 128);
+            allocator.free(aligned);
+            MemStats stats = TestSupport.stats(allocator);
+            assertEquals(0, stats.inuse(), stats::toString);
+            assertEquals(1, stats.classFrees(SizeClasses.classOf(128)), "freed into the 128 B class");
+            assertEquals(0, stats.classFrees(SizeClasses.classOf(64)), "not into the 64 B class");
+            TestSupport.assertConserved(stats);
+        }
+    }
+
+    /** Found by the property test: with checks off, a virtual thread's free after close was accepted. */
+    @Test
+    void anUncheckedFreeAfterCloseIsRefused() throws InterruptedException {
+        NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
+        long block = allocator.allocateAddress(64);
+        allocator.close();
+        Throwable[] refused = new Throwable[2];
+        Thread thread = Thread.ofVirtual().start(() -> {
+            try {
+                allocator.freeAddress(block, 64);
+            } catch (Throwable t) {
+                refused[0] = t;
+            }
+            try {
+                allocator.allocateAddress(64);
+            } catch (Throwable t) {
+                refused[1] = t;
+            }
+        });
+        thread.join(30_000);
+        assertTrue(refused[0] instanceof IllegalStateException, () -> "free after close: " + refused[0]);
+        assertTrue(refused[1] instanceof IllegalStateException, () -> "allocate after close: " + refused[1]);
+    }
+
     /** Item 9: blocks reclaimed from ended threads' rings went to Central past the cached-bytes limit. */
     @Test
     void reclaimedRingsHonourTheCachedBytesLimit() throws InterruptedException {
