@@ -125,10 +125,7 @@ public final class DeferArgs {
     }
 
     private void checkBound() {
-        if (Thread.currentThread() != reader) {
-            throw new WrongThreadException("DeferArgs are readable only by the thread running their handler ("
-                    + reader + "), not " + Thread.currentThread());
-        }
+        Owner.check(reader, "a DeferArgs", ": it is readable only by the thread running its handler");
         if (address == 0) {
             throw new IllegalStateException("DeferArgs are readable only while their handler runs");
         }
