@@ -44,7 +44,7 @@ import java.lang.foreign.ValueLayout;
 public final class DeferScope implements AutoCloseable {
 
     /** The most defers one scope holds pending: the largest array the JVM makes. */
-    static final int MAX_PENDING = Integer.MAX_VALUE - 8;
+    public static final int MAX_PENDING = Integer.MAX_VALUE - 8;
     private static final String WHAT = "a DeferScope";
     private static final String HINT = "; hand it over with moveTo";
 
@@ -81,7 +81,10 @@ public final class DeferScope implements AutoCloseable {
      *
      * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
      * @throws IllegalArgumentException if no handler of the pool has that id
-     * @throws IllegalStateException if the scope or its pool is closed
+     * @throws IllegalStateException if the scope or its pool is closed, or it holds
+     *         {@link #MAX_PENDING} defers already
+     * @throws io.segpool.allocator.MemoryLimitException if a new block would take the pool past
+     *         its memory limit (the scope is as it was)
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId) {
@@ -94,7 +97,10 @@ public final class DeferScope implements AutoCloseable {
      * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
      * @param argument the argument the handler reads back
      * @throws IllegalArgumentException if no handler of the pool has that id
-     * @throws IllegalStateException if the scope or its pool is closed
+     * @throws IllegalStateException if the scope or its pool is closed, or it holds
+     *         {@link #MAX_PENDING} defers already
+     * @throws io.segpool.allocator.MemoryLimitException if a new block would take the pool past
+     *         its memory limit (the scope is as it was)
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId, long argument) {
@@ -108,7 +114,10 @@ public final class DeferScope implements AutoCloseable {
      * @param arguments the bytes to copy; the handler reads them back through {@link DeferArgs}
      * @throws IllegalArgumentException if no handler of the pool has that id, or the arguments
      *         are longer than 64 KiB
-     * @throws IllegalStateException if the scope or its pool is closed, or the arguments' arena is
+     * @throws IllegalStateException if the scope or its pool is closed, or the arguments' arena is,
+     *         or it holds {@link #MAX_PENDING} defers already
+     * @throws io.segpool.allocator.MemoryLimitException if a new block would take the pool past
+     *         its memory limit (the scope is as it was)
      * @throws WrongThreadException if the calling thread is not the scope's owner, or the
      *         arguments are confined to another thread
      * @throws NullPointerException if {@code arguments} is null
@@ -155,7 +164,9 @@ public final class DeferScope implements AutoCloseable {
 
     /**
      * Runs every pending defer, newest first, and frees its block; the scope stays open for more.
-     * An action may defer again: that defer runs in this same call.
+     * An action may defer again: that defer runs in this same call. Every action runs even when
+     * one throws: the first throwable is thrown afterwards, later ones added to it as suppressed
+     * (a checked one wrapped in {@link java.lang.reflect.UndeclaredThrowableException}).
      *
      * @throws IllegalStateException if the scope is closed, or its pool is and defers are pending,
      *         or a block fails its check word (a write over the scope's native memory): that block

@@ -308,6 +308,7 @@ public final class MemStats {
      *
      * @param i the class index, 0 to {@link #classCount()} - 1
      * @return the ring capacity in blocks
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
      */
     public int classRingCapacity(int i) { return classRingCapacity[checkClass(i)]; }
 
@@ -316,6 +317,7 @@ public final class MemStats {
      *
      * @param i the class index, 0 to {@link #classCount()} - 1
      * @return the batch in blocks
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
      */
     public int classBatch(int i) { return classBatch[checkClass(i)]; }
 
@@ -324,6 +326,7 @@ public final class MemStats {
      *
      * @param i the class index, 0 to {@link #classCount()} - 1
      * @return the chunk length in bytes
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
      */
     public long classChunkBytes(int i) { return classChunkBytes[checkClass(i)]; }
 
