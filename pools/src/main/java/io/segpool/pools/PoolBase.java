@@ -15,6 +15,11 @@ import io.segpool.stats.internal.MemStatsWriter;
  * own allocator's figures (its {@code Sys} is the pool's {@code StackSys} or {@code DeferSys});
  * {@link #readPoolStats} fills only the pool's two fields and leaves the rest, so that one
  * {@link MemStats} gathers an allocator's figures and its pools'.
+ *
+ * <p>The class is package-private and its public methods are not final, so that javac gives each
+ * pool public bridge methods of its own: reflection (a framework calling {@code trim} on a
+ * {@code StackPool}) then finds them on the public class, not only here, where it could not call
+ * them. Being sealed to two final classes, nothing overrides them.
  */
 abstract sealed class PoolBase implements MemStatsSource, AutoCloseable permits StackPool, DeferPool {
 
@@ -32,13 +37,13 @@ abstract sealed class PoolBase implements MemStatsSource, AutoCloseable permits 
     }
 
     /** {@return the settings of the pool's own allocator} */
-    public final AllocatorConfig config() {
+    public AllocatorConfig config() {
         return allocator.config();
     }
 
     /** {@return the name of the pool's own allocator, as its JFR events, JMX name and metrics report it} */
     @Override
-    public final String name() {
+    public String name() {
         return allocator.name();
     }
 
@@ -54,7 +59,7 @@ abstract sealed class PoolBase implements MemStatsSource, AutoCloseable permits 
      * @throws NullPointerException if {@code stats} is null
      */
     @Override
-    public final void readMemStats(MemStats stats) {
+    public void readMemStats(MemStats stats) {
         allocator.readMemStats(stats);
         if (stack) {
             WRITE.setStack(stats, stats.sys(), stats.inuse());
@@ -83,7 +88,7 @@ abstract sealed class PoolBase implements MemStatsSource, AutoCloseable permits 
      * @throws IllegalStateException if the pool is closed
      * @throws NullPointerException if {@code stats} is null
      */
-    public final synchronized void readPoolStats(MemStats stats) {
+    public synchronized void readPoolStats(MemStats stats) {
         java.util.Objects.requireNonNull(stats, "stats");
         allocator.readMemStats(scratch);
         if (stack) {
@@ -101,7 +106,7 @@ abstract sealed class PoolBase implements MemStatsSource, AutoCloseable permits 
      * @return the bytes given back
      * @throws IllegalStateException if the pool is closed
      */
-    public final long trim() {
+    public long trim() {
         return allocator.trim();
     }
 

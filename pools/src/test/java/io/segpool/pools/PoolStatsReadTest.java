@@ -95,6 +95,17 @@ class PoolStatsReadTest {
     }
 
     @Test
+    void theSharedMethodsAreThePublicPoolsOwnForReflection() throws ReflectiveOperationException {
+        for (Class<?> pool : new Class<?>[] {StackPool.class, DeferPool.class}) {
+            for (var method : new java.lang.reflect.Method[] {pool.getMethod("config"), pool.getMethod("name"),
+                    pool.getMethod("readMemStats", MemStats.class), pool.getMethod("readPoolStats", MemStats.class),
+                    pool.getMethod("trim"), pool.getMethod("close")}) {
+                assertEquals(pool, method.getDeclaringClass(), method + " must be callable on the public class");
+            }
+        }
+    }
+
+    @Test
     void aClosedPoolRefusesBothReads() {
         StackPool stacks = StackPool.create();
         stacks.close();
