@@ -127,11 +127,15 @@ final class DeferBlocks {
     static long readHeader(MemorySegment block, long scope, int index) {
         long handlerWord = block.get(ValueLayout.JAVA_LONG_UNALIGNED, HANDLER);
         if (block.get(ValueLayout.JAVA_LONG_UNALIGNED, CHECK) != checkWord(block.address(), scope, index, handlerWord)) {
-            throw new IllegalStateException("bad defer block at 0x" + Long.toHexString(block.address()) + " in scope "
-                    + scope + ": its header does not match entry " + index + " (its memory was written by someone"
-                    + " else); its action and the older ones are not run");
+            throw badBlock(block.address(), scope, index); // built out of line: the run path stays small
         }
         return handlerWord;
+    }
+
+    private static IllegalStateException badBlock(long address, long scope, int index) {
+        return new IllegalStateException("bad defer block at 0x" + Long.toHexString(address) + " in scope " + scope
+                + ": its header does not match entry " + index + " (its memory was written by someone else); its"
+                + " action and the older ones are not run");
     }
 
     /** Zeroes the block past the first {@code written} argument bytes: a spare still holds its last defer's. */
