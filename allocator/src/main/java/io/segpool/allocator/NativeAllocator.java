@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * recycled, so a segment's memory is not zeroed and its address may be handed out again after a
  * free. Any call after {@code close()} throws {@link IllegalStateException}.
  */
-public final class NativeAllocator implements SegmentAllocator, AutoCloseable {
+public final class NativeAllocator implements SegmentAllocator, AutoCloseable, io.segpool.stats.MemStatsSource {
 
     /** The largest block that {@link #allocate(long)} maps (64 TiB): larger requests are refused. */
     public static final long MAX_BLOCK = 1L << 46;

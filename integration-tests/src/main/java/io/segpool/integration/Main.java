@@ -1,9 +1,9 @@
 package io.segpool.integration;
 
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.allocator.jmx.SegpoolJmx;
 import io.segpool.integration.examples.Example;
 import io.segpool.pools.DeferPool;
-import io.segpool.pools.SegpoolStats;
 import io.segpool.pools.StackPool;
 import io.segpool.stats.MemStats;
 import picocli.CommandLine;
@@ -248,17 +248,17 @@ public final class Main implements Callable<Integer> {
     // ---- workloads -----------------------------------------------------------------------------
 
     private interface Workload {
-        int run(NativeAllocator allocator, StackPool stacks, DeferPool defers, SegpoolStats stats) throws Exception;
+        int run(NativeAllocator allocator, StackPool stacks, DeferPool defers, SegpoolJmx stats) throws Exception;
     }
 
     private static int withAllocatorAndPools(Workload workload) throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create(); StackPool stacks = StackPool.create();
              DeferPool defers = DeferPool.create()) {
-            return workload.run(allocator, stacks, defers, new SegpoolStats(allocator, stacks, defers));
+            return workload.run(allocator, stacks, defers, new SegpoolJmx(allocator, stacks, defers));
         }
     }
 
-    private static int demo(NativeAllocator allocator, SegpoolStats stats, double seconds, int ring) throws Exception {
+    private static int demo(NativeAllocator allocator, SegpoolJmx stats, double seconds, int ring) throws Exception {
         OUT.printf("trading pipeline: producer -> Disruptor (%d slots) -> consumer, %s s, orders of 64-256 B%n",
                 ring, seconds(seconds));
         long start = System.nanoTime();
@@ -283,7 +283,7 @@ public final class Main implements Callable<Integer> {
         return result.lost() == 0 && result.corrupt() == 0 && result.outOfOrder() == 0 ? 0 : 1;
     }
 
-    private static int stackmem(StackPool stacks, SegpoolStats stats, ThreadChurn.Config config) throws Exception {
+    private static int stackmem(StackPool stacks, SegpoolJmx stats, ThreadChurn.Config config) throws Exception {
         long total = (long) config.batches() * config.threadsPerBatch();
         OUT.printf("TestStackMem: %d batches of %d threads, %d frames of %d B each%n", config.batches(),
                 config.threadsPerBatch(), config.frames(), config.frameBytes());
@@ -300,7 +300,7 @@ public final class Main implements Callable<Integer> {
         return result.stackSysGrowth() <= bound && result.stackInuseAfter() <= 1 << 20 ? 0 : 1;
     }
 
-    private static int vthreads(StackPool stacks, DeferPool defers, SegpoolStats stats, int threads) {
+    private static int vthreads(StackPool stacks, DeferPool defers, SegpoolJmx stats, int threads) {
         OUT.printf("%,d virtual threads, each with one 8-byte defer and one stack frame%n", threads);
         long[] done = new long[1];
         VirtualThreadStorm.Result result;
@@ -318,7 +318,7 @@ public final class Main implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
-    private static int soak(NativeAllocator allocator, StackPool stacks, DeferPool defers, SegpoolStats stats,
+    private static int soak(NativeAllocator allocator, StackPool stacks, DeferPool defers, SegpoolJmx stats,
                             Soak.Config config) throws Exception {
         OUT.printf(Locale.ROOT, "soak: %d threads, %s, seed %d%n", config.threads(), config.operations() > 0
                 ? String.format(Locale.ROOT, "%,d operations", config.operations())
@@ -338,7 +338,7 @@ public final class Main implements Callable<Integer> {
         return result.badStamps() == 0 && result.liveAtEnd() == 0 ? 0 : 1;
     }
 
-    private static void printStats(SegpoolStats stats) {
+    private static void printStats(SegpoolJmx stats) {
         MemStats snapshot = new MemStats();
         stats.readMemStats(snapshot);
         OUT.print(snapshot);

@@ -1,6 +1,6 @@
 package io.segpool.integration;
 
-import io.segpool.pools.SegpoolStats;
+import io.segpool.allocator.jmx.SegpoolJmx;
 import io.segpool.stats.MemStats;
 
 import java.io.Console;
@@ -24,7 +24,7 @@ final class Progress implements AutoCloseable {
     private static final int WIDTH = 24;
     private static final long REDRAW_MILLIS = 200;
 
-    private final SegpoolStats stats;
+    private final SegpoolJmx stats;
     private final DoubleSupplier fraction;
     private final PrintStream out;
     private final boolean terminal;
@@ -36,7 +36,7 @@ final class Progress implements AutoCloseable {
     private volatile boolean done;
 
     /** On standard output, redrawn in place only when it is a terminal. */
-    Progress(SegpoolStats stats, DoubleSupplier fraction) {
+    Progress(SegpoolJmx stats, DoubleSupplier fraction) {
         this(stats, fraction, System.out, isTerminal(System.console()), TimeUnit.SECONDS.toNanos(LINE_INTERVAL_SECONDS),
                 System::nanoTime);
     }
@@ -45,7 +45,7 @@ final class Progress implements AutoCloseable {
      * @param terminal          redraw in place; else a line every {@code lineIntervalNanos} of {@code clock}
      * @param clock             nanoseconds, for the line interval (tests drive it by hand)
      */
-    Progress(SegpoolStats stats, DoubleSupplier fraction, PrintStream out, boolean terminal, long lineIntervalNanos,
+    Progress(SegpoolJmx stats, DoubleSupplier fraction, PrintStream out, boolean terminal, long lineIntervalNanos,
              LongSupplier clock) {
         this.stats = stats;
         this.fraction = fraction;

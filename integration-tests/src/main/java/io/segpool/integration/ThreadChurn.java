@@ -39,7 +39,7 @@ public final class ThreadChurn {
 
     public static Result run(StackPool pool, Config config, LongConsumer progress) throws InterruptedException {
         MemStats stats = new MemStats();
-        pool.readMemStats(stats);
+        pool.readPoolStats(stats);
         long sysBefore = stats.stackSys();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long start = System.nanoTime();
@@ -63,7 +63,7 @@ public final class ThreadChurn {
         if (failure.get() != null) {
             throw new IllegalStateException("a churn thread failed", failure.get());
         }
-        pool.readMemStats(stats);
+        pool.readPoolStats(stats);
         return new Result((long) config.batches() * config.threadsPerBatch(), stats.stackSys() - sysBefore,
                 stats.stackInuse(), seconds);
     }

@@ -59,12 +59,12 @@ public final class VirtualThreadStorm {
             throw new IllegalStateException("a virtual thread failed", failure.get());
         }
         MemStats stats = new MemStats();
-        stacks.readMemStats(stats);
-        defers.readMemStats(stats);
+        stacks.readPoolStats(stats);
+        defers.readPoolStats(stats);
         MemStats stackAllocator = new MemStats();
         MemStats deferAllocator = new MemStats();
-        stacks.readAllocatorStats(stackAllocator);
-        defers.readAllocatorStats(deferAllocator);
+        stacks.readMemStats(stackAllocator);
+        defers.readMemStats(deferAllocator);
         return new Result(threads, ran.sum(), seconds, stats.stackSys(), stats.deferSys(),
                 stackAllocator.threadCaches(), deferAllocator.threadCaches(), peakRssKib());
     }

@@ -1,8 +1,8 @@
 package io.segpool.integration;
 
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.allocator.jmx.SegpoolJmx;
 import io.segpool.pools.DeferPool;
-import io.segpool.pools.SegpoolStats;
 import io.segpool.pools.StackPool;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +30,7 @@ class ProgressTest {
         AtomicLong clock = new AtomicLong();
         try (NativeAllocator allocator = NativeAllocator.create(); StackPool stacks = StackPool.create();
              DeferPool defers = DeferPool.create()) {
-            SegpoolStats stats = new SegpoolStats(allocator, stacks, defers);
+            SegpoolJmx stats = new SegpoolJmx(allocator, stacks, defers);
             PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
             try (Progress progress = new Progress(stats, () -> 0.5, out, false, INTERVAL, clock::get)) {
                 progress.tick();
@@ -60,7 +60,7 @@ class ProgressTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (NativeAllocator allocator = NativeAllocator.create(); StackPool stacks = StackPool.create();
              DeferPool defers = DeferPool.create()) {
-            SegpoolStats stats = new SegpoolStats(allocator, stacks, defers);
+            SegpoolJmx stats = new SegpoolJmx(allocator, stacks, defers);
             try (Progress progress = new Progress(stats, () -> 1, new PrintStream(bytes, true, StandardCharsets.UTF_8),
                     true, INTERVAL, System::nanoTime)) {
                 progress.tick();

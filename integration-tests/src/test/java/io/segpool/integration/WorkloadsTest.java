@@ -1,8 +1,8 @@
 package io.segpool.integration;
 
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.allocator.jmx.SegpoolJmx;
 import io.segpool.pools.DeferPool;
-import io.segpool.pools.SegpoolStats;
 import io.segpool.pools.StackPool;
 import io.segpool.stats.MemStats;
 import org.junit.jupiter.api.Test;
@@ -35,8 +35,8 @@ class WorkloadsTest {
             assertEquals(stats.sys(), stats.inuse() + stats.cached() + stats.central() + stats.released());
             assertEquals(stats.mallocs(), stats.frees());
             MemStats pools = new MemStats();
-            stacks.readMemStats(pools);
-            defers.readMemStats(pools);
+            stacks.readPoolStats(pools);
+            defers.readPoolStats(pools);
             assertEquals(0, pools.stackInuse());
             assertEquals(0, pools.deferInuse());
         }
@@ -50,8 +50,8 @@ class WorkloadsTest {
             var stack = stacks.newStack();
             var frame = stack.push();
             frame.allocate(3000);
-            SegpoolStats stats = new SegpoolStats(allocator, stacks, defers);
-            try (SegpoolStats.Registration registration = stats.register()) {
+            SegpoolJmx stats = new SegpoolJmx(allocator, stacks, defers);
+            try (SegpoolJmx.Registration registration = stats.register()) {
                 MBeanServer server = ManagementFactory.getPlatformMBeanServer();
                 ObjectName name = new ObjectName("io.segpool:type=MemStats,name=" + allocator.name());
                 assertEquals(name, registration.name());

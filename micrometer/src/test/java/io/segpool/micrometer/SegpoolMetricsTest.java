@@ -21,7 +21,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The binder on a real SimpleMeterRegistry against real allocators and pools. */
@@ -35,8 +37,8 @@ class SegpoolMetricsTest {
 
     @Test
     void allocatorMetersMatchMemStatsAfterKnownAllocations() {
-        try (NativeAllocator allocator = NativeAllocator.create()) {
-            new SegpoolMetrics("orders", allocator).bindTo(registry);
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("orders"))) {
+            new SegpoolMetrics(allocator).bindTo(registry);
             long[] blocks = new long[100];
             for (int i = 0; i < blocks.length; i++) {
                 blocks[i] = allocator.allocateAddress(64);
@@ -69,8 +71,8 @@ class SegpoolMetricsTest {
 
     @Test
     void metersCarryTheNameTagBytesUnitsAndExtraTags() {
-        try (NativeAllocator allocator = NativeAllocator.create()) {
-            new SegpoolMetrics("book", allocator, null, null, Tags.of("region", "eu")).bindTo(registry);
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("book"))) {
+            new SegpoolMetrics(allocator, null, null, Tags.of("region", "eu")).bindTo(registry);
             Set<String> names = registry.getMeters().stream().map(m -> m.getId().getName()).collect(Collectors.toSet());
             assertEquals(ALLOCATOR_METERS, names, "no pool given: no stack or defer meters");
             for (Meter meter : registry.getMeters()) {
@@ -83,6 +85,31 @@ class SegpoolMetricsTest {
                 assertEquals(name.equals("segpool.mallocs") || name.equals("segpool.frees")
                         ? Meter.Type.COUNTER : Meter.Type.GAUGE, meter.getId().getType(), name);
             }
+        }
+    }
+
+    @Test
+    void theAllocatorTagIsTheAllocatorsOwnNameAndCannotBeOverridden() {
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("own"))) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> new SegpoolMetrics(allocator, null, null, Tags.of(SegpoolMetrics.ALLOCATOR_TAG, "other")));
+            assertTrue(refused.getMessage().contains("own"), refused.getMessage());
+            assertThrows(NullPointerException.class, () -> new SegpoolMetrics(null));
+            assertThrows(NullPointerException.class, () -> new SegpoolMetrics(allocator, null, null, null));
+        }
+    }
+
+    @Test
+    void eitherPoolMayBeLeftOut() {
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("half"));
+             DeferPool defers = DeferPool.create()) {
+            new SegpoolMetrics(allocator, null, defers).bindTo(registry);
+            Set<String> names = registry.getMeters().stream().map(m -> m.getId().getName()).collect(Collectors.toSet());
+            assertTrue(names.containsAll(Set.of("segpool.defer.sys", "segpool.defer.inuse")), names.toString());
+            assertFalse(names.contains("segpool.stack.sys"), "no stack pool: no stack meters");
+            MemStats own = new MemStats();
+            defers.readMemStats(own);
+            assertEquals(own.deferSys(), gauge("segpool.defer.sys", "half"));
         }
     }
 
@@ -117,19 +144,19 @@ class SegpoolMetricsTest {
 
     @Test
     void poolMetersMatchThePools() {
-        try (NativeAllocator allocator = NativeAllocator.create();
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("engine"));
              StackPool stacks = StackPool.create();
              DeferPool defers = DeferPool.create();
              SegmentedStack stack = stacks.newStack()) {
-            new SegpoolMetrics("engine", allocator, stacks, defers, Tags.empty()).bindTo(registry);
+            new SegpoolMetrics(allocator, stacks, defers).bindTo(registry);
             int noop = defers.register(args -> { });
             try (Frame frame = stack.push(); DeferScope scope = defers.newScope()) {
                 frame.allocate(3000);
                 scope.defer(noop, 7L);
                 scope.defer(noop, 8L);
                 MemStats stats = new MemStats();
-                stacks.readMemStats(stats);
-                defers.readMemStats(stats);
+                stacks.readPoolStats(stats);
+                defers.readPoolStats(stats);
                 assertTrue(stats.stackInuse() > 0 && stats.deferInuse() > 0);
                 assertEquals(stats.stackSys(), gauge("segpool.stack.sys", "engine"));
                 assertEquals(stats.stackInuse(), gauge("segpool.stack.inuse", "engine"));
@@ -142,8 +169,8 @@ class SegpoolMetricsTest {
 
     @Test
     void aClosedAllocatorReadsNaN() {
-        NativeAllocator allocator = NativeAllocator.create();
-        new SegpoolMetrics("gone", allocator).bindTo(registry);
+        NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("gone"));
+        new SegpoolMetrics(allocator).bindTo(registry);
         allocator.close();
         assertTrue(Double.isNaN(gauge("segpool.memory.sys", "gone")));
         assertTrue(Double.isNaN(counter("segpool.mallocs", "gone")));

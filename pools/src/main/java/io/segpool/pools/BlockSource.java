@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
  * One {@link DeferScope}'s defer blocks outside its chain: the spare it keeps per pooled defer
  * class, and the allocator the others come from and go back to, through the cache of the scope's
  * owner thread (a virtual thread's go through the allocator's shared caches). Every block goes
- * back zeroed whole (seed 001: no byte crosses owners), so every block it hands out is zero, and
+ * back zeroed whole (no argument byte of one owner is seen by the next), so every block it hands out is zero, and
  * a spare holds only its own last defer's bytes. Owned by the scope's thread; plain fields.
  *
  * <p>A spare stays here while a pending defer holds it, with its free bit clear, so that the

@@ -108,8 +108,12 @@ public final class DeferArgs {
      *
      * @param target where the bytes go; it must be writable and at least {@link #size()} bytes long
      * @throws IndexOutOfBoundsException if {@code target} is shorter than the arguments
-     * @throws IllegalStateException if no handler of this scope is running
-     * @throws WrongThreadException if the calling thread is not the one running the handler
+     * @throws IllegalStateException if no handler of this scope is running, or {@code target}'s
+     *         arena is closed
+     * @throws WrongThreadException if the calling thread is not the one running the handler, or
+     *         {@code target} is confined to another thread
+     * @throws IllegalArgumentException if {@code target} is read-only
+     * @throws NullPointerException if {@code target} is null
      */
     public void copyTo(MemorySegment target) {
         checkBound();
@@ -125,10 +129,7 @@ public final class DeferArgs {
     }
 
     private void checkBound() {
-        if (Thread.currentThread() != reader) {
-            throw new WrongThreadException("DeferArgs are readable only by the thread running their handler ("
-                    + reader + "), not " + Thread.currentThread());
-        }
+        Owner.check(reader, "a DeferArgs", ": it is readable only by the thread running its handler");
         if (address == 0) {
             throw new IllegalStateException("DeferArgs are readable only while their handler runs");
         }

@@ -3,10 +3,10 @@ package io.segpool.pools;
 import io.segpool.allocator.NativeAllocator;
 
 import java.lang.foreign.MemorySegment;
-
+import java.lang.foreign.ValueLayout;
 
 /**
- * The layout of a defer block and its size classes (seed 000). A block is a 40-byte header
+ * The layout of a defer block and its size classes. A block is a 40-byte header
  * followed by the argument bytes rounded up to 8:
  *
  * <pre>
@@ -24,9 +24,9 @@ import java.lang.foreign.MemorySegment;
  * handler, argSize and the check word, which the scope recomputes from those two and what it knows
  * itself (the block's address, its serial, the block's index). So a block whose handler or size
  * was overwritten, or a block that is not the one the scope wrote there, fails the check with
- * {@link InternalError} before its action runs. The reserved words keep the header at the
- * seed's 40 bytes, which the class mapping below is built on; nothing writes them, and every block
- * is zeroed whole before it goes back to the allocator, so they stay zero.
+ * {@link IllegalStateException} ("bad defer block") before its action runs. The reserved words
+ * keep the header at 40 bytes, which the class mapping below is built on; nothing writes them,
+ * and every block is zeroed whole before it goes back to the allocator, so they stay zero.
  *
  * Argument sizes up to {@link #MAX_POOLED_ARGS} fall into {@link #CLASSES} defer classes,
  * {@code (argSize + 7) >> 4}: 8, 24, 40, 56 and 72 bytes. With a 40-byte header every size of a
@@ -106,14 +106,54 @@ final class DeferBlocks {
         return (int) (LITTLE_ENDIAN ? handlerWord >>> 32 : handlerWord);
     }
 
+    /**
+     * Writes the handler and check words of the block that becomes entry {@code index} of scope
+     * {@code scope}; the argument bytes are the caller's.
+     */
+    static void writeHeader(MemorySegment block, int handlerId, int argSize, long scope, int index) {
+        long handlerWord = handlerWord(handlerId, argSize);
+        block.set(ValueLayout.JAVA_LONG_UNALIGNED, HANDLER, handlerWord);
+        block.set(ValueLayout.JAVA_LONG_UNALIGNED, CHECK, checkWord(block.address(), scope, index, handlerWord));
+    }
+
+    /**
+     * {@return the handler word of the block at entry {@code index} of scope {@code scope}, once its
+     * check word matches}
+     *
+     * @throws IllegalStateException if it does not: something wrote over the block (a stale
+     *         segment, a bad address). A refusal like every other of the pools, not a VM error:
+     *         the JVM is sound, the block is not.
+     */
+    static long readHeader(MemorySegment block, long scope, int index) {
+        long handlerWord = block.get(ValueLayout.JAVA_LONG_UNALIGNED, HANDLER);
+        if (block.get(ValueLayout.JAVA_LONG_UNALIGNED, CHECK) != checkWord(block.address(), scope, index, handlerWord)) {
+            throw badBlock(block.address(), scope, index); // built out of line: the run path stays small
+        }
+        return handlerWord;
+    }
+
+    private static IllegalStateException badBlock(long address, long scope, int index) {
+        return new IllegalStateException("bad defer block at 0x" + Long.toHexString(address) + " in scope " + scope
+                + ": its header does not match entry " + index + " (its memory was written by someone else); its"
+                + " action and the older ones are not run");
+    }
+
+    /** Zeroes the block past the first {@code written} argument bytes: a spare still holds its last defer's. */
+    static void clearTail(MemorySegment block, long written) {
+        long from = HEADER + written;
+        if (from < block.byteSize()) {
+            block.asSlice(from).fill((byte) 0);
+        }
+    }
+
     /** The check word of the block at {@code address}, entry {@code index} of scope {@code scope}. */
     static long checkWord(long address, long scope, long index, long handlerWord) {
         return ((address ^ CHECK_SALT) * 31 + scope * 17 + index) ^ handlerWord * 0x9E37_79B9_7F4A_7C15L;
     }
 
     /**
-     * Seed 000's {@code testdefersizes}: every argument size of a defer class must map to one
-     * allocator size class. Returns each class's block size; throws {@link IllegalStateException}
+     * Every argument size of a defer class must map to one allocator size class (the Go runtime's
+     * {@code testdefersizes} check, run when this class loads). Returns each class's block size; throws {@link IllegalStateException}
      * naming the first argument size that breaks the rule.
      */
     static long[] checkClassMapping(long header) {

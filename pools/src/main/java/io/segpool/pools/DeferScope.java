@@ -44,7 +44,9 @@ import java.lang.foreign.ValueLayout;
 public final class DeferScope implements AutoCloseable {
 
     /** The most defers one scope holds pending: the largest array the JVM makes. */
-    static final int MAX_PENDING = Integer.MAX_VALUE - 8;
+    public static final int MAX_PENDING = Integer.MAX_VALUE - 8;
+    private static final String WHAT = "a DeferScope";
+    private static final String HINT = "; hand it over with moveTo";
 
     private final DeferPool pool;
     private final NativeAllocator allocator;
@@ -79,7 +81,10 @@ public final class DeferScope implements AutoCloseable {
      *
      * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
      * @throws IllegalArgumentException if no handler of the pool has that id
-     * @throws IllegalStateException if the scope or its pool is closed
+     * @throws IllegalStateException if the scope or its pool is closed, or it holds
+     *         {@link #MAX_PENDING} defers already
+     * @throws io.segpool.allocator.MemoryLimitException if a new block would take the pool past
+     *         its memory limit (the scope is as it was)
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId) {
@@ -92,7 +97,10 @@ public final class DeferScope implements AutoCloseable {
      * @param handlerId an id from {@link DeferPool#register(DeferHandler)}
      * @param argument the argument the handler reads back
      * @throws IllegalArgumentException if no handler of the pool has that id
-     * @throws IllegalStateException if the scope or its pool is closed
+     * @throws IllegalStateException if the scope or its pool is closed, or it holds
+     *         {@link #MAX_PENDING} defers already
+     * @throws io.segpool.allocator.MemoryLimitException if a new block would take the pool past
+     *         its memory limit (the scope is as it was)
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     public void defer(int handlerId, long argument) {
@@ -106,7 +114,10 @@ public final class DeferScope implements AutoCloseable {
      * @param arguments the bytes to copy; the handler reads them back through {@link DeferArgs}
      * @throws IllegalArgumentException if no handler of the pool has that id, or the arguments
      *         are longer than 64 KiB
-     * @throws IllegalStateException if the scope or its pool is closed, or the arguments' arena is
+     * @throws IllegalStateException if the scope or its pool is closed, or the arguments' arena is,
+     *         or it holds {@link #MAX_PENDING} defers already
+     * @throws io.segpool.allocator.MemoryLimitException if a new block would take the pool past
+     *         its memory limit (the scope is as it was)
      * @throws WrongThreadException if the calling thread is not the scope's owner, or the
      *         arguments are confined to another thread
      * @throws NullPointerException if {@code arguments} is null
@@ -116,7 +127,7 @@ public final class DeferScope implements AutoCloseable {
         long size = DeferBlocks.checkArguments(arguments);
         MemorySegment block = source.take(size);
         try {
-            clearTail(block, size);
+            DeferBlocks.clearTail(block, size);
             MemorySegment.copy(arguments, 0, block, DeferBlocks.HEADER, size);
             link(block, handlerId, (int) size);
         } catch (RuntimeException | Error e) {
@@ -133,7 +144,7 @@ public final class DeferScope implements AutoCloseable {
         MemorySegment block = source.take(argSize);
         try {
             block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER, word);
-            clearTail(block, Long.BYTES);
+            DeferBlocks.clearTail(block, Long.BYTES);
             link(block, handlerId, argSize);
         } catch (RuntimeException | Error e) {
             throw giveBack(block, argSize, e);
@@ -153,11 +164,14 @@ public final class DeferScope implements AutoCloseable {
 
     /**
      * Runs every pending defer, newest first, and frees its block; the scope stays open for more.
-     * An action may defer again: that defer runs in this same call.
+     * An action may defer again: that defer runs in this same call. Every action runs even when
+     * one throws: the first throwable is thrown afterwards, later ones added to it as suppressed
+     * (a checked one wrapped in {@link java.lang.reflect.UndeclaredThrowableException}).
      *
-     * @throws IllegalStateException if the scope is closed, or its pool is and defers are pending
+     * @throws IllegalStateException if the scope is closed, or its pool is and defers are pending,
+     *         or a block fails its check word (a write over the scope's native memory): that block
+     *         and the older defers stay pending, their actions not run
      * @throws WrongThreadException if the calling thread is not the scope's owner
-     * @throws InternalError if a block fails its check word; it and the older defers stay pending
      */
     public void runDeferred() {
         checkUsable();
@@ -166,16 +180,20 @@ public final class DeferScope implements AutoCloseable {
 
     /**
      * Runs every pending defer as {@link #runDeferred()} does, then closes the scope and gives its
-     * blocks back. Idempotent. A block that fails its check stops the run: it and the older blocks
-     * go back zeroed with their actions not run, and the {@link InternalError} is thrown. After the
-     * pool's close the memory has gone already: the scope closes, and if defers were pending it
-     * throws {@link IllegalStateException} saying how many could not run.
+     * blocks back. Idempotent, as every close in segpool: closing again does nothing. A block that
+     * fails its check stops the run: it and the older blocks go back zeroed with their actions not
+     * run, and the {@link IllegalStateException} ("bad defer block") is thrown. After the pool's
+     * close the memory has gone already: the scope closes, and if defers were pending it throws
+     * {@link IllegalStateException} saying how many could not run. An action's throwable is thrown
+     * once every action has run, as {@link #runDeferred()} throws it.
      *
+     * @throws IllegalStateException if a block fails its check, or the pool was closed with defers
+     *         pending (the scope is closed all the same)
      * @throws WrongThreadException if the calling thread is not the scope's owner
      */
     @Override
     public void close() {
-        checkThread();
+        Owner.check(owner, WHAT, HINT);
         if (closed) {
             return;
         }
@@ -193,7 +211,7 @@ public final class DeferScope implements AutoCloseable {
         if (allocator.isOpen()) {
             failure = source.freeAll(blocks, left, failure);
         } else {
-            failure = dropped(left, source.dropAll(blocks, failure));
+            failure = ScopeRefusals.dropped(left, source.dropAll(blocks, failure));
         }
         if (failure != null) {
             throw Failures.propagate(failure);
@@ -216,15 +234,12 @@ public final class DeferScope implements AutoCloseable {
         checkUsable();
         java.util.Objects.requireNonNull(newOwner, "newOwner");
         if (running > 0) {
-            // The run would go on on this thread while the new owner uses the scope, and free into the wrong cache.
-            throw new IllegalStateException("cannot move a DeferScope while its deferred actions run: move it"
-                    + " after runDeferred() returns");
+            throw ScopeRefusals.moveWhileRunning();
         }
         if (newOwner.getState() == Thread.State.TERMINATED) {
-            throw new IllegalArgumentException("cannot move a DeferScope to " + newOwner + ": that thread has"
-                    + " ended, so nothing could run or close the scope");
+            throw ScopeRefusals.moveToEnded(newOwner);
         }
-        // Spares belong to this thread's cache: seed 001's cross-thread flow goes through the rings.
+        // Spares belong to this thread's cache: blocks cross threads only through the allocator's rings.
         Throwable failure = source.freeSpares(null);
         if (failure != null) {
             throw Failures.propagate(failure); // the spares are forgotten; the scope stays this thread's
@@ -250,7 +265,7 @@ public final class DeferScope implements AutoCloseable {
             }
         } catch (RuntimeException | Error stopped) {
             RuntimeException refusal = !allocator.isOpen() && stopped instanceof IllegalStateException
-                    ? closedPool(stopped) : null;
+                    ? ScopeRefusals.closedPool(pending, stopped) : null;
             Throwable thrown = refusal != null ? refusal : stopped;
             Failures.add(thrown, first);
             throw Failures.propagate(thrown);
@@ -264,17 +279,14 @@ public final class DeferScope implements AutoCloseable {
 
     /**
      * Runs the newest pending defer and frees its block; returns what its action threw, or null.
-     * A block that fails its check word throws {@link InternalError} before anything changes.
+     * A block that fails its check word throws {@link IllegalStateException} before anything
+     * changes.
      */
     private Throwable runNewest() {
         int index = pending - 1;
         MemorySegment block = blocks[index];
         long address = block.address();
-        long handlerWord = block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HANDLER);
-        if (block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.CHECK)
-                != DeferBlocks.checkWord(address, serial, index, handlerWord)) {
-            throw badBlock(address, index);
-        }
+        long handlerWord = DeferBlocks.readHeader(block, serial, index);
         int argSize = DeferBlocks.argSizeOf(handlerWord);
         pending = index;
         // An action that runs the rest binds their arguments in turn: its own come back afterwards.
@@ -294,16 +306,6 @@ public final class DeferScope implements AutoCloseable {
         return thrown;
     }
 
-    private InternalError badBlock(long address, int index) {
-        return new InternalError("bad defer block at 0x" + Long.toHexString(address) + " in scope " + serial
-                + ": header does not match entry " + index);
-    }
-
-    private IllegalStateException closedPool(Throwable cause) {
-        return new IllegalStateException("this DeferScope's pool is closed: its memory went back to the OS, and "
-                + pending + " deferred action" + (pending == 1 ? " was" : "s were") + " not run", cause);
-    }
-
     /** Address of the newest pending block, 0 when none; for tests in this package. */
     long head() {
         return pending > 0 ? blocks[pending - 1].address() : 0;
@@ -311,24 +313,13 @@ public final class DeferScope implements AutoCloseable {
 
     // ---- blocks -------------------------------------------------------------------------------
 
-    /** Zeroes the block past the first {@code written} argument bytes: a spare still holds its last defer's. */
-    private static void clearTail(MemorySegment block, long written) {
-        long from = DeferBlocks.HEADER + written;
-        if (from < block.byteSize()) {
-            block.asSlice(from).fill((byte) 0);
-        }
-    }
     /** Writes the header and makes the block the newest pending defer. */
     private void link(MemorySegment block, int handlerId, int argSize) {
         int index = pending;
-        long handlerWord = DeferBlocks.handlerWord(handlerId, argSize);
-        block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HANDLER, handlerWord);
-        block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.CHECK,
-                DeferBlocks.checkWord(block.address(), serial, index, handlerWord));
+        DeferBlocks.writeHeader(block, handlerId, argSize, serial, index);
         if (index == blocks.length) {
             if (index >= MAX_PENDING) {
-                throw new IllegalStateException("a DeferScope holds at most " + MAX_PENDING + " pending defers: run"
-                        + " them before deferring more");
+                throw ScopeRefusals.tooManyPending();
             }
             blocks = java.util.Arrays.copyOf(blocks, (int) Math.min(2L * index, MAX_PENDING));
         }
@@ -364,21 +355,9 @@ public final class DeferScope implements AutoCloseable {
             failure.addSuppressed(e);
         }
         if (!allocator.isOpen() && failure instanceof IllegalStateException) {
-            return new IllegalStateException("this DeferScope's pool is closed: its memory went back to the OS",
-                    failure);
+            return ScopeRefusals.closedDuringDefer(failure);
         }
         return Failures.propagate(failure);
-    }
-
-    /** Why close dropped {@code dropped} pending defers of a closed pool; {@code failure} when it said so already. */
-    private static Throwable dropped(int dropped, Throwable failure) {
-        if (dropped == 0 || failure instanceof IllegalStateException && failure.getMessage() != null
-                && failure.getMessage().startsWith("this DeferScope's pool is closed")) {
-            return failure; // nothing dropped, or an action closed the pool and the run said so already
-        }
-        return Failures.add(new IllegalStateException("this DeferScope's pool was closed with " + dropped
-                + " deferred action" + (dropped == 1 ? "" : "s") + " pending: they cannot run over memory that"
-                + " went back to the OS"), failure);
     }
 
     // ---- ownership ----------------------------------------------------------------------------
@@ -390,20 +369,9 @@ public final class DeferScope implements AutoCloseable {
     }
 
     private void checkUsable() {
-        checkThread();
+        Owner.check(owner, WHAT, HINT);
         if (closed) {
             throw new IllegalStateException("this DeferScope is closed");
         }
-    }
-
-    private void checkThread() {
-        if (Thread.currentThread() != owner) {
-            throw wrongThread();
-        }
-    }
-
-    private WrongThreadException wrongThread() {
-        return new WrongThreadException("a DeferScope belongs to " + owner + ", but " + Thread.currentThread()
-                + " used it; hand it over with moveTo");
     }
 }

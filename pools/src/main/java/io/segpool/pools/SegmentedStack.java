@@ -7,23 +7,24 @@ import java.util.Arrays;
 
 /**
  * One thread's stack of frames on stack segments: the Java counterpart of a goroutine's segmented
- * stack. {@link #push()} opens a {@link Frame}; allocations in the innermost frame bump
- * a pointer in the current segment; when the rest of the segment is too small the stack takes a
- * new segment from its pool, and when closing a frame empties a segment it goes back to the pool.
- * An allocation larger than a segment (or aligned beyond a page) gets a block of its own from the
+ * stack. {@link #push()} opens a {@link Frame}; allocations in the innermost frame bump a pointer
+ * in the current segment; when the rest of the segment is too small the stack takes a new
+ * segment from its pool, and when closing a frame empties a segment it goes back to the pool. An
+ * allocation larger than a segment (or aligned beyond a page) gets a block of its own from the
  * pool's allocator, freed when its frame closes.
  *
  * <p>A frame is named by its depth and a token: a 64-bit serial, one per push, so that no two
  * frames of a stack share a token for 2^64 pushes (more than 500 years at one push a nanosecond).
  * A frame is usable only while its token is the innermost open frame's, so a closed frame, an
  * outer frame used while an inner one is open, and a frame closed out of order are all refused
- * with {@link IllegalStateException} before any state changes. When the serial wraps, 0 is
- * skipped: it marks a depth with no open frame.
+ * with {@link IllegalStateException} before any state changes; closing a closed frame does
+ * nothing. When the serial wraps, 0 is skipped: it marks a depth with no open frame.
  *
  * <p>The fast path, a frame whose allocations fit in the current segment, reads and writes only
  * plain fields of this object and one record of {@link #frames}: the current segment is held as
  * {@code top}/{@code limit} addresses and a view that allocations slice. Taking and giving back
- * segments, big blocks and every refusal are separate methods.
+ * segments and big blocks ({@link SegmentChain}), debug mode's poison ({@link FramePoison}) and
+ * every refusal are off that path.
  *
  * <p>Every change either completes or changes nothing: a request the allocator refuses (a memory
  * limit) leaves the frames, the segments and the pool's figures as they were, and a frame close
@@ -52,19 +53,24 @@ public final class SegmentedStack implements AutoCloseable {
      * misses the bump and takes a segment.
      */
     private static final long NO_SEGMENT = StackPool.PAGE;
+    private static final String WHAT = "a SegmentedStack";
+    private static final String HINT = " (the thread that made it is the only one that may use it or its frames)";
 
     private final StackPool pool;
     private final NativeAllocator allocator;
     private final long segmentSize;
     private final Thread owner;
-    private final SegmentSource source;
-    private final BigBlocks big;
+    private final SegmentChain chain;
+    /** Debug mode's poison of closed frames' bytes; null when the pool is not in debug mode. */
+    private final FramePoison poison;
 
     /** Address of the next free byte of the current segment; {@link #NO_SEGMENT} when none. */
     private long top = NO_SEGMENT;
-    /** Address just past the current segment; 0 when none. */
+    /** The fast path's bound: {@link #end}, or 0 in debug mode, which sends every bump to the slow path. */
     private long limit;
-    /** Address of the current segment, {@code segments[segmentCount - 1]}; 0 when none. */
+    /** Address just past the current segment; 0 when none. */
+    private long end;
+    /** Address of the current segment; 0 when none. */
     private long base;
     /** The view of the current segment, which allocations slice; null when none. */
     private MemorySegment current;
@@ -72,12 +78,7 @@ public final class SegmentedStack implements AutoCloseable {
     private MemorySegment.Scope heap;
     /** The innermost open frame's token; 0 when no frame is open (no token is 0). */
     private long innermost;
-
-    /** Addresses of the segments in use, bottom first, and their views. */
-    private long[] segments = new long[4];
-    private MemorySegment[] segmentViews = new MemorySegment[4];
-    private int segmentCount;
-    /** {@code segmentCount << 32 | big.count()}, as a frame's record saves it; set wherever either changes. */
+    /** {@link SegmentChain#counts()}, as a frame's record saves it; set wherever it changes. */
     private long counts;
 
     /** {@link #STRIDE} longs per depth (1-based; depth 0's token stays 0): see {@link #SAVED_TOP}. */
@@ -92,8 +93,8 @@ public final class SegmentedStack implements AutoCloseable {
         this.allocator = allocator;
         this.segmentSize = pool.segmentSize();
         this.owner = Thread.currentThread();
-        this.source = new SegmentSource(pool, allocator, owner);
-        this.big = new BigBlocks(allocator, segmentSize);
+        this.chain = new SegmentChain(pool, allocator, owner);
+        this.poison = allocator.config().debug() ? new FramePoison() : null;
     }
 
     /**
@@ -127,7 +128,7 @@ public final class SegmentedStack implements AutoCloseable {
      */
     public int segmentsHeld() {
         checkUsable();
-        return segmentCount;
+        return chain.segmentCount();
     }
 
     /** {@return the thread that may use this stack and its frames} */
@@ -141,16 +142,17 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * Closes every open frame and gives all the stack's memory back to the pool. Idempotent; any
-     * other call after it throws. Every block leaves the stack even if the allocator refuses one
-     * (that refusal is thrown afterwards); after the pool's close, the memory went back with the
-     * pool, so the stack only forgets it.
+     * Closes every open frame and gives all the stack's memory back to the pool. Idempotent, as
+     * every close in segpool; any other call after it throws. Every block leaves the stack even if
+     * the allocator refuses one (that refusal is thrown afterwards); after the pool's close, the
+     * memory went back with the pool, so the stack only forgets it.
      *
+     * @throws IllegalStateException if the pool refused a block back (the stack is closed all the same)
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     @Override
     public void close() {
-        checkThread();
+        Owner.check(owner, WHAT, HINT);
         if (closed) {
             return;
         }
@@ -197,13 +199,13 @@ public final class SegmentedStack implements AutoCloseable {
         long address = allocateAddress(token, frameDepth, size, alignment);
         long offset = address - base;
         // A big block is never inside the current segment, so only a bump or a new segment slices it.
-        return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : big.newest();
+        return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : chain.newestBig();
     }
 
     /** Bump-allocates {@code size} bytes in the frame named by {@code token}; returns the address. */
     long allocateAddress(long token, int frameDepth, long size, long alignment) {
         checkInnermost(token, frameDepth, "allocate in");
-        checkRequest(size, alignment);
+        FrameRefusals.checkRequest(size, alignment);
         long aligned = (top + alignment - 1) & -alignment;
         // After the pool's close the current segment is unmapped, and nothing can reset this stack's
         // fields (another thread closed the pool, and the pool does not know its stacks): the bump
@@ -218,17 +220,25 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * Closes the frame named by {@code token}: it must be the innermost open frame. The close
-     * completes even if the allocator refuses to take back a block (which is thrown afterwards),
-     * so that no open frame is left bumping into a segment the stack gave back.
+     * Closes the frame named by {@code token}: it must be the innermost open frame, or closed
+     * already (then nothing happens). The close completes even if the allocator refuses to take
+     * back a block (which is thrown afterwards), so that no open frame is left bumping into a
+     * segment the stack gave back.
      */
     void pop(long token, int frameDepth) {
-        checkInnermost(token, frameDepth, "close");
+        Owner.check(owner, WHAT, HINT);
+        if (token != innermost) {
+            if (!isOpen(token, frameDepth)) {
+                return; // closed already, by its own close or its stack's: closing again does nothing
+            }
+            throw refusal(token, frameDepth, "close");
+        }
         long[] records = frames;
         int at = depth * STRIDE;
         long saved = records[at + SAVED_COUNTS];
-        Throwable failure = saved != counts ? rewind((int) (saved >>> 32), (int) saved) : null;
-        top = records[at + SAVED_TOP];
+        long savedTop = records[at + SAVED_TOP];
+        Throwable failure = saved != counts || poison != null ? rewindFrame(saved, savedTop) : null;
+        top = savedTop;
         records[at + TOKEN] = 0;
         innermost = records[at - STRIDE + TOKEN];
         depth--;
@@ -242,32 +252,49 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * A request the current segment cannot hold: a new segment if one can hold it, else a block of
-     * its own. Changes nothing if the allocator refuses or is closed: every array grows before
-     * anything is taken.
+     * A request the fast path left: in debug mode a bump that fits, checked against poison; else a
+     * new segment if one can hold it, else a block of its own. Changes nothing if the allocator
+     * refuses or is closed: every array grows before anything is taken.
      */
     private long allocateSlow(long size, long alignment) {
         if (!allocator.isOpen()) {
             throw StackPool.closed(null);
         }
         if (alignment > StackPool.PAGE || size > segmentSize) {
-            long address = big.allocate(size, Math.max(alignment, DEFAULT_ALIGNMENT)).address();
+            long address = chain.allocateBig(size, Math.max(alignment, DEFAULT_ALIGNMENT));
             counts++;
             return address;
         }
-        if (segmentCount == segments.length) {
-            segments = Arrays.copyOf(segments, segmentCount * 2);
-            segmentViews = Arrays.copyOf(segmentViews, segmentCount * 2);
+        long aligned = (top + alignment - 1) & -alignment;
+        if (poison != null && size <= end - aligned) { // debug mode's fast path sends every bump here
+            poison.checkBump(current, base, top, aligned + size);
+            top = aligned + size;
+            return aligned;
         }
-        MemorySegment view = source.take();
-        long segment = view.address();
-        segments[segmentCount] = segment;
-        segmentViews[segmentCount] = view;
-        segmentCount++;
+        MemorySegment view = chain.take();
         counts += 1L << 32;
-        enter(segment, view);
-        top = segment + size;
-        return segment;
+        enter(view);
+        if (poison != null) {
+            poison.forget(base);
+        }
+        top = base + size;
+        return base;
+    }
+
+    /**
+     * The slow part of a frame's close: gives back what the frame took, and in debug mode poisons
+     * the bytes it used in the segment left current: up to where it bumped, or, when it went on
+     * into newer segments (where it stopped in this one is not kept), to the segment's end.
+     */
+    private Throwable rewindFrame(long saved, long savedTop) {
+        long poppedTop = top;
+        long poppedBase = base;
+        Throwable failure = saved != counts ? rewind((int) (saved >>> 32), (int) saved) : null;
+        if (poison != null && current != null && heap.isAlive()) {
+            boolean sameSegment = base == poppedBase;
+            poison.frameClosed(current, base, savedTop, sameSegment ? poppedTop : end, sameSegment);
+        }
+        return failure;
     }
 
     /**
@@ -277,44 +304,36 @@ public final class SegmentedStack implements AutoCloseable {
      * only forgotten: their memory went back with the pool.
      */
     private Throwable rewind(int keepSegments, int keepBig) {
-        boolean giveBack = allocator.isOpen();
-        Throwable failure = big.freeDownTo(keepBig, giveBack, null);
-        while (segmentCount > keepSegments) {
-            segmentCount--;
-            segmentViews[segmentCount] = null;
-            if (giveBack) {
-                try {
-                    source.give(segments[segmentCount]);
-                } catch (RuntimeException | Error e) {
-                    failure = Failures.add(failure, e);
-                }
+        Throwable failure = chain.rewind(keepSegments, keepBig, allocator.isOpen());
+        counts = chain.counts();
+        MemorySegment newest = chain.newest();
+        if (newest != null) {
+            if (newest.address() != base) {
+                enter(newest);
             }
-        }
-        counts = (long) segmentCount << 32 | big.count();
-        if (segmentCount > 0) {
-            enter(segments[segmentCount - 1], segmentViews[segmentCount - 1]);
         } else {
             current = null;
             heap = null;
             base = 0;
+            end = 0;
             limit = 0;
         }
         return failure;
     }
 
-    /** Makes {@code segment} the current one; the caller sets {@link #top}. */
-    private void enter(long segment, MemorySegment view) {
+    /** Makes {@code view}'s segment the current one; the caller sets {@link #top}. */
+    private void enter(MemorySegment view) {
         current = view;
         heap = view.scope();
-        base = segment;
-        limit = segment + segmentSize;
+        base = view.address();
+        end = base + segmentSize;
+        limit = poison != null ? 0 : end;
     }
 
     /** Makes room for the record of depth {@code next}, or refuses a push beyond {@link #MAX_DEPTH}. */
     private void growFrames(int next) {
         if (next > MAX_DEPTH) {
-            throw new IllegalStateException("stack overflow: " + MAX_DEPTH + " frames are open, the most a"
-                    + " SegmentedStack holds");
+            throw FrameRefusals.overflow();
         }
         frames = Arrays.copyOf(frames, Math.min(next * 2, MAX_DEPTH + 1) * STRIDE);
     }
@@ -322,7 +341,7 @@ public final class SegmentedStack implements AutoCloseable {
     // ---- checks: each throws before anything changes ------------------------------------------
 
     private void checkInnermost(long token, int frameDepth, String action) {
-        checkThread();
+        Owner.check(owner, WHAT, HINT);
         if (token != innermost) {
             throw refusal(token, frameDepth, action);
         }
@@ -331,39 +350,13 @@ public final class SegmentedStack implements AutoCloseable {
     /** Why {@code token} is not the innermost open frame's: the stack is closed, the frame is, or an inner one is open. */
     private RuntimeException refusal(long token, int frameDepth, String action) {
         checkUsable();
-        String serial = Long.toUnsignedString(token);
-        if (frameDepth > depth || frames[frameDepth * STRIDE + TOKEN] != token) {
-            return new IllegalStateException("cannot " + action + " frame " + serial + " at depth " + frameDepth
-                    + ": it is closed");
-        }
-        return new IllegalStateException("cannot " + action + " frame " + serial + " at depth " + frameDepth
-                + ": frames close innermost first, and the frame at depth " + depth + " is still open");
-    }
-
-    private static void checkRequest(long size, long alignment) {
-        if (size < 0) {
-            throw new IllegalArgumentException("frame allocation size " + size + " is negative");
-        }
-        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-            throw new IllegalArgumentException("alignment " + alignment + " is not a power of two");
-        }
+        return FrameRefusals.notInnermost(action, token, frameDepth, !isOpen(token, frameDepth), depth);
     }
 
     private void checkUsable() {
-        checkThread();
+        Owner.check(owner, WHAT, HINT);
         if (closed) {
             throw new IllegalStateException("this SegmentedStack is closed");
         }
-    }
-
-    private void checkThread() {
-        if (Thread.currentThread() != owner) {
-            throw wrongThread();
-        }
-    }
-
-    private WrongThreadException wrongThread() {
-        return new WrongThreadException("a SegmentedStack belongs to the thread that made it (" + owner
-                + "), but " + Thread.currentThread() + " used it");
     }
 }

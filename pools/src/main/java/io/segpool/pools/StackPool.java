@@ -2,27 +2,29 @@ package io.segpool.pools;
 
 import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.NativeAllocator;
-import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * A pool of fixed-size, page-aligned stack segments: Go's stack pool over the
- * FFM API. Segments come through the same per-thread 32-slot rings and 16-block batches as every
- * segpool block, from an allocator of the pool's own, so that {@code StackSys} counts exactly the
+ * A pool of fixed-size, page-aligned stack segments: Go's stack pool over the FFM API. Segments
+ * come through the same per-thread rings as every segpool block (a ring holds up to 32 blocks
+ * and up to 256 KiB of a class, and trades batches of half a ring with the class's central
+ * stack), from an allocator of the pool's own, so that {@code StackSys} counts exactly the
  * memory obtained for stacks.
  *
  * <p>Most users never touch a segment: they open a {@link SegmentedStack} with {@link #newStack()}
  * and push {@link Frame}s on it.
  *
  * <p>The pool is configured as its allocator is, with an {@link AllocatorConfig}
- * ({@link #create(long, AllocatorConfig)}): its name (which JFR events and metrics report), a
- * memory limit on the stacks' memory ({@link io.segpool.allocator.MemoryLimitException} from a
- * push's allocation past it), debug mode (a segment written after it went back to the pool is
- * caught when it is handed out again), and every other allocator setting.
+ * ({@link #create(long, AllocatorConfig)}), starting from {@link #defaultConfig()}: its name
+ * (which JFR events, JMX and metrics report), a memory limit on the stacks' memory
+ * ({@link io.segpool.allocator.MemoryLimitException} from a push's allocation past it), debug mode
+ * (a segment written after it went back to the pool is caught when it is handed out again, and
+ * a frame's bytes written after the frame closed are caught when a frame reuses them), and every
+ * other allocator setting.
  */
-public final class StackPool implements AutoCloseable {
+public final class StackPool extends PoolBase {
 
     /** The default segment size, Go's starting stack size. */
     public static final long DEFAULT_SEGMENT_SIZE = 8 * 1024;
@@ -33,40 +35,49 @@ public final class StackPool implements AutoCloseable {
     /** Every segment starts on a boundary of this many bytes. */
     public static final long PAGE = 4 * 1024;
 
-    private final NativeAllocator allocator;
     private final long segmentSize;
-    private final PoolStats ownStats;
 
     private StackPool(long segmentSize, AllocatorConfig config) {
+        super(config, true);
         this.segmentSize = segmentSize;
-        this.allocator = NativeAllocator.create(config);
-        this.ownStats = new PoolStats(allocator, PoolStats.Kind.STACK);
     }
 
     /**
-     * Makes a pool of {@link #DEFAULT_SEGMENT_SIZE} segments.
+     * {@return the config {@link #create()} and {@link #create(long)} use: the allocator's
+     * defaults, free checks on} Free checks stay on because {@link #free(MemorySegment)} takes
+     * segments back from user code, unlike a defer pool's blocks, which never leave the pool.
+     */
+    public static AllocatorConfig defaultConfig() {
+        return AllocatorConfig.defaults();
+    }
+
+    /**
+     * Makes a pool of {@link #DEFAULT_SEGMENT_SIZE} segments with {@link #defaultConfig()}:
+     * {@code create(defaultConfig())}.
      *
      * @return a new pool; close it to give its memory back
      */
     public static StackPool create() {
-        return create(DEFAULT_SEGMENT_SIZE);
+        return create(defaultConfig());
     }
 
     /**
-     * A pool of {@code segmentSize} segments: a power of two from {@link #MIN_SEGMENT_SIZE} to
-     * {@link #MAX_SEGMENT_SIZE}. Powers of two are size classes of the allocator, carved from
-     * 64 KiB-aligned chunks, so every segment is page-aligned without padding.
+     * A pool of {@code segmentSize} segments with {@link #defaultConfig()}: a power of two from
+     * {@link #MIN_SEGMENT_SIZE} to {@link #MAX_SEGMENT_SIZE}. Powers of two are size classes of
+     * the allocator, carved from 64 KiB-aligned chunks, so every segment is page-aligned without
+     * padding.
      *
      * @param segmentSize the bytes of every segment
      * @return a new pool; close it to give its memory back
      * @throws IllegalArgumentException if {@code segmentSize} is not a power of two in that range
      */
     public static StackPool create(long segmentSize) {
-        return create(segmentSize, AllocatorConfig.defaults());
+        return create(segmentSize, defaultConfig());
     }
 
     /**
-     * A pool of {@link #DEFAULT_SEGMENT_SIZE} segments whose allocator is built as {@code config} says.
+     * A pool of {@link #DEFAULT_SEGMENT_SIZE} segments whose allocator is built as {@code config}
+     * says, used as given: start from {@link #defaultConfig()}.
      *
      * @param config the settings of the pool's own allocator: name, memory limit, debug, ...
      * @return a new pool; close it to give its memory back
@@ -78,7 +89,7 @@ public final class StackPool implements AutoCloseable {
 
     /**
      * A pool of {@code segmentSize} segments, as {@link #create(long)} makes, whose allocator is
-     * built as {@code config} says.
+     * built as {@code config} says, used as given: start from {@link #defaultConfig()}.
      *
      * @param segmentSize the bytes of every segment: a power of two from {@link #MIN_SEGMENT_SIZE}
      *                    to {@link #MAX_SEGMENT_SIZE}
@@ -102,16 +113,6 @@ public final class StackPool implements AutoCloseable {
         return new StackPool(segmentSize, config);
     }
 
-    /** {@return the settings of the pool's own allocator} */
-    public AllocatorConfig config() {
-        return allocator.config();
-    }
-
-    /** {@return the name of the pool's own allocator, as JFR events and metrics report it} */
-    public String name() {
-        return allocator.name();
-    }
-
     /** {@return the bytes of every segment of this pool} */
     public long segmentSize() {
         return segmentSize;
@@ -131,10 +132,13 @@ public final class StackPool implements AutoCloseable {
     }
 
     /**
-     * Allocates one segment, page-aligned, not zeroed.
+     * Allocates one segment, page-aligned, not zeroed (zeroed with
+     * {@link AllocatorConfig#withZeroed(boolean)}).
      *
      * @return a segment of {@link #segmentSize()} bytes; give it back with {@link #free(MemorySegment)}
      * @throws IllegalStateException if the pool is closed
+     * @throws io.segpool.allocator.MemoryLimitException if the segment would take the pool past
+     *         its memory limit
      */
     public MemorySegment allocate() {
         MemorySegment segment = allocator.allocate(segmentSize);
@@ -150,6 +154,7 @@ public final class StackPool implements AutoCloseable {
      * @param segment a segment this pool allocated and that was not freed since
      * @throws IllegalArgumentException if {@code segment} is not a whole segment of this pool
      * @throws IllegalStateException if the segment is free already or the pool is closed
+     * @throws NullPointerException if {@code segment} is null
      */
     public void free(MemorySegment segment) {
         if (segment.byteSize() != segmentSize) {
@@ -157,37 +162,6 @@ public final class StackPool implements AutoCloseable {
                     + segment.byteSize() + " bytes, so it is not one of this pool's");
         }
         allocator.free(segment);
-    }
-
-    /**
-     * Fills {@code StackSys} (bytes this pool obtained from the OS, cached segments included) and
-     * {@code StackInuse} (bytes of segments and large frame blocks handed out), with Go's meaning.
-     * Leaves every other field as it is, so one {@link MemStats} can gather an allocator's figures
-     * and its pools'.
-     *
-     * @param stats the snapshot to fill
-     */
-    public void readMemStats(MemStats stats) {
-        ownStats.read(stats);
-    }
-
-    /**
-     * Fills {@code stats} with the full figures of the pool's own allocator: {@code Sys} here is
-     * {@code StackSys}.
-     *
-     * @param stats the snapshot to fill
-     */
-    public void readAllocatorStats(MemStats stats) {
-        allocator.readMemStats(stats);
-    }
-
-    /**
-     * Gives back to the OS every chunk of segments that is wholly free.
-     *
-     * @return the bytes given back
-     */
-    public long trim() {
-        return allocator.trim();
     }
 
     /**
@@ -206,14 +180,15 @@ public final class StackPool implements AutoCloseable {
         return new IllegalStateException("this StackPool is closed: its memory went back to the OS", cause);
     }
 
-    /** The pool's own allocator; for tests in this package. */
-    NativeAllocator allocator() {
-        return allocator;
-    }
-
-    /** Gives all memory back to the OS; every stack and segment of this pool turns invalid. */
+    /**
+     * Gives all memory back to the OS; every stack and segment of this pool turns invalid.
+     * Idempotent, as every close in segpool: closing again does nothing.
+     *
+     * @throws IllegalStateException if a downcall holds memory of the pool: the pool stays closed
+     *         to new work, and close can be called again once the downcall has returned
+     */
     @Override
     public void close() {
-        allocator.close();
+        super.close();
     }
 }

@@ -68,7 +68,7 @@ class BoundedDeferPoolTest {
                     scope.moveTo(consumer);
                     toConsumer.put(scope);
                     if (i % 1_000_000 == 0) {
-                        pool.readMemStats(stats);
+                        pool.readPoolStats(stats);
                         peakSys = Math.max(peakSys, stats.deferSys());
                     }
                 }
@@ -83,10 +83,10 @@ class BoundedDeferPoolTest {
             }
             assertEquals(DEFERS * (DEFERS - 1) / 2, sum[0], "every defer ran once with its own argument");
 
-            pool.readMemStats(stats);
+            pool.readPoolStats(stats);
             peakSys = Math.max(peakSys, stats.deferSys());
             MemStats rows = new MemStats();
-            pool.readAllocatorStats(rows);
+            pool.readMemStats(rows);
             long blockSize = NativeAllocator.blockSize(DeferBlocks.CLASS_BLOCK_SIZE[0]);
             long chunkBytes = 0;
             for (int c = 0; c < rows.classCount(); c++) {
@@ -103,7 +103,7 @@ class BoundedDeferPoolTest {
             assertEquals(0, stats.deferInuse());
 
             MemStats full = new MemStats();
-            pool.readAllocatorStats(full);
+            pool.readMemStats(full);
             assertEquals(DEFERS, full.mallocs());
             assertEquals(DEFERS, full.frees());
         }

@@ -132,7 +132,7 @@ class DeferFaultTest {
     /** DeferSys and DeferInuse through readMemStats, as a user reads them. */
     static MemStats figures(DeferPool pool) {
         MemStats stats = new MemStats();
-        pool.readMemStats(stats);
+        pool.readPoolStats(stats);
         return stats;
     }
 }

@@ -168,13 +168,13 @@ class DeferRefusalTest {
 
     static MemStats figures(DeferPool pool) {
         MemStats stats = new MemStats();
-        pool.readAllocatorStats(stats);
+        pool.readMemStats(stats);
         return stats;
     }
 
     static long deferInuse(DeferPool pool) {
         MemStats stats = new MemStats();
-        pool.readMemStats(stats);
+        pool.readPoolStats(stats);
         return stats.deferInuse();
     }
 

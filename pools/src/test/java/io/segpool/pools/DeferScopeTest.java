@@ -234,13 +234,13 @@ class DeferScopeTest {
 
     private long deferInuse() {
         MemStats stats = new MemStats();
-        pool.readMemStats(stats);
+        pool.readPoolStats(stats);
         return stats.deferInuse();
     }
 
     private MemStats figures() {
         MemStats stats = new MemStats();
-        pool.readAllocatorStats(stats);
+        pool.readMemStats(stats);
         return stats;
     }
 }

@@ -23,8 +23,10 @@ class PoolConfigTest {
     void theDefaultsStayAsTheyWere() {
         try (StackPool stacks = StackPool.create(); DeferPool defers = DeferPool.create()) {
             assertEquals(AllocatorConfig.defaults(), stacks.config());
+            assertEquals(StackPool.defaultConfig(), stacks.config(), "create() is create(defaultConfig())");
+            assertTrue(stacks.config().checkFrees(), "stack segments come back from user code: free checks on");
             assertFalse(defers.config().checkFrees(), "defer blocks never leave the pool: no free checks");
-            assertEquals(DeferPool.defaultConfig(), defers.config());
+            assertEquals(DeferPool.defaultConfig(), defers.config(), "create() is create(defaultConfig())");
             assertTrue(stacks.name().startsWith("segpool-") && defers.name().startsWith("segpool-"));
         }
         assertThrows(NullPointerException.class, () -> StackPool.create(null));
@@ -53,7 +55,7 @@ class PoolConfigTest {
                 }
                 assertTrue(refused != null && segments > 0, segments + " segments before the limit");
                 MemStats stats = new MemStats();
-                pool.readAllocatorStats(stats);
+                pool.readMemStats(stats);
                 assertTrue(stats.sys() - stats.released() <= LIMIT, stats.toString());
             }
             try (Frame again = stack.push()) {

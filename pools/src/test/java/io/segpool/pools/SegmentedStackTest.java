@@ -139,7 +139,7 @@ class SegmentedStackTest {
 
     static long inuse(StackPool pool) {
         MemStats stats = new MemStats();
-        pool.readMemStats(stats);
+        pool.readPoolStats(stats);
         return stats.stackInuse();
     }
 }

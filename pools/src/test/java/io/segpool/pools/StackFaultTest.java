@@ -166,7 +166,7 @@ class StackFaultTest {
 
     static MemStats figures(StackPool pool) {
         MemStats stats = new MemStats();
-        pool.readAllocatorStats(stats);
+        pool.readMemStats(stats);
         return stats;
     }
 

@@ -26,14 +26,14 @@ class StackPoolTest {
                 held[i].set(java.lang.foreign.ValueLayout.JAVA_LONG, segmentSize - 8, i);
             }
             MemStats stats = new MemStats();
-            pool.readMemStats(stats);
+            pool.readPoolStats(stats);
             assertEquals(held.length * segmentSize, stats.stackInuse());
             assertTrue(stats.stackSys() >= stats.stackInuse());
-            assertEquals(0, stats.sys(), "readMemStats touches only the stack fields");
+            assertEquals(0, stats.sys(), "readPoolStats touches only the stack fields");
             for (MemorySegment segment : held) {
                 pool.free(segment);
             }
-            pool.readMemStats(stats);
+            pool.readPoolStats(stats);
             assertEquals(0, stats.stackInuse());
         }
     }
@@ -51,12 +51,12 @@ class StackPoolTest {
         try (StackPool pool = StackPool.create(); Arena arena = Arena.ofConfined()) {
             MemorySegment kept = pool.allocate();
             MemStats before = new MemStats();
-            pool.readAllocatorStats(before);
+            pool.readMemStats(before);
             assertThrows(IllegalArgumentException.class, () -> pool.free(arena.allocate(8192)));
             assertThrows(IllegalArgumentException.class, () -> pool.free(arena.allocate(100)));
             assertThrows(IllegalArgumentException.class, () -> pool.free(kept.asSlice(0, 4096)));
             MemStats after = new MemStats();
-            pool.readAllocatorStats(after);
+            pool.readMemStats(after);
             assertEquals(before, after);
             pool.free(kept);
             assertThrows(IllegalStateException.class, () -> pool.free(kept), "double free");

@@ -36,7 +36,7 @@ class TestStackMem {
     void stackSysStaysBoundedWhileThreadsComeAndGo() throws Exception {
         try (StackPool pool = StackPool.create()) {
             MemStats before = new MemStats();
-            pool.readMemStats(before);
+            pool.readPoolStats(before);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicLong framesChecked = new AtomicLong();
             long start = System.nanoTime();
@@ -61,7 +61,7 @@ class TestStackMem {
             assertEquals((long) BATCHES * BATCH_SIZE * FRAMES, framesChecked.get());
 
             MemStats after = new MemStats();
-            pool.readMemStats(after);
+            pool.readPoolStats(after);
             long growth = after.stackSys() - before.stackSys();
             System.out.printf("TestStackMem: %d batches x %d threads x %d frames of %d B: StackSys grew %,d bytes"
                             + " (%.1f MiB; seed bound %d MiB, goal 16 MiB), StackInuse %,d bytes after, %.1f s%n",

@@ -65,12 +65,12 @@ class VirtualThreadStormTest {
             assertEquals(THREADS, ran.sum(), "every virtual thread's defer ran once");
 
             MemStats stats = new MemStats();
-            stacks.readMemStats(stats);
-            defers.readMemStats(stats);
+            stacks.readPoolStats(stats);
+            defers.readPoolStats(stats);
             MemStats stackAllocator = new MemStats();
             MemStats deferAllocator = new MemStats();
-            stacks.readAllocatorStats(stackAllocator);
-            defers.readAllocatorStats(deferAllocator);
+            stacks.readMemStats(stackAllocator);
+            defers.readMemStats(deferAllocator);
             int processors = Runtime.getRuntime().availableProcessors();
             System.out.printf("virtual-thread storm: %,d threads in %.1f s; StackSys %,d + DeferSys %,d bytes"
                             + " (limit %,d); thread caches %d + %d (bound %d each); peak RSS %s%n",

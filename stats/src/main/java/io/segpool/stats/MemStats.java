@@ -7,8 +7,8 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * A snapshot of an allocator's memory, filled in place by {@code readMemStats(MemStats)} without
- * allocating (the Go runtime's {@code ReadMemStats(&m)}). Reuse one instance per reader.
+ * A snapshot of an allocator's memory, filled in place by {@link MemStatsSource#readMemStats}
+ * without allocating (the Go runtime's {@code ReadMemStats(&m)}). Reuse one instance per reader.
  *
  * <p>All figures are bytes unless named a count. At a quiet moment (no allocate or free in flight)
  * the allocator's invariant holds exactly:
@@ -63,7 +63,10 @@ public final class MemStats {
     /** {@return the number of blocks freed since the allocator was made} */
     public long frees() { return frees; }
 
-    /** {@return bytes of free blocks held in thread ring caches (at most 32 blocks per class per cache)} */
+    /**
+     * {@return bytes of free blocks held in thread ring caches} A ring holds at most
+     * {@link #classRingCapacity(int)} blocks of its class: up to 32 blocks and up to 256 KiB.
+     */
     public long cached() { return cached; }
 
     /** {@return bytes of free blocks held by the central stacks, including chunk space not yet carved into batches} */
@@ -90,7 +93,10 @@ public final class MemStats {
      */
     public long deferSys() { return deferSys; }
 
-    /** {@return bytes of defer blocks holding a pending deferred action} */
+    /**
+     * {@return bytes of defer blocks handed out to scopes: those holding a pending deferred action
+     * and the spares the scopes keep} Filled by a defer pool; 0 otherwise.
+     */
     public long deferInuse() { return deferInuse; }
 
     /** {@return the number of size classes in {@link #classSize(int)} and its siblings} */
@@ -121,7 +127,8 @@ public final class MemStats {
     public long classFrees(int i) { return classFrees[checkClass(i)]; }
 
     /**
-     * {@return the number of batches of 16 blocks of class {@code i} that thread caches took from the central stack}
+     * {@return the number of batches of class {@code i} that thread caches took from the central
+     * stack} A batch is {@link #classBatch(int)} blocks: half a ring.
      *
      * @param i the class index, from 0 to {@link #classCount()} - 1
      * @throws IndexOutOfBoundsException if {@code i} is outside that range
@@ -129,7 +136,8 @@ public final class MemStats {
     public long classRefills(int i) { return classRefills[checkClass(i)]; }
 
     /**
-     * {@return the number of batches of 16 blocks of class {@code i} that thread caches gave back to the central stack}
+     * {@return the number of batches of class {@code i} that thread caches gave back to the central
+     * stack} A batch is {@link #classBatch(int)} blocks: half a ring.
      *
      * @param i the class index, from 0 to {@link #classCount()} - 1
      * @throws IndexOutOfBoundsException if {@code i} is outside that range
@@ -221,8 +229,11 @@ public final class MemStats {
     void setDeferInuse(long value) { deferInuse = value; }
 
     /**
-     * Sets the number of size classes and clears their rows. Grows the arrays only the first time a
-     * snapshot sees this many classes, so a reused snapshot is filled without allocating.
+     * Starts a fill: sets the number of size classes and clears their rows, and zeroes the four
+     * pool figures, which only a pool's read sets again. An allocator's read starts here, so it
+     * leaves no pool figure of an earlier read behind: {@link MemStatsSource#readMemStats} fills
+     * every field. Grows the arrays only the first time a snapshot sees this many classes, so a
+     * reused snapshot is filled without allocating.
      *
      * @param count the number of size classes, 0 or more
      * @throws IllegalArgumentException if {@code count} is negative
@@ -242,6 +253,10 @@ public final class MemStats {
             classChunkBytes = new long[count];
         }
         classCount = count;
+        stackSys = 0;
+        stackInuse = 0;
+        deferSys = 0;
+        deferInuse = 0;
         Arrays.fill(classSize, 0, count, 0);
         Arrays.fill(classMallocs, 0, count, 0);
         Arrays.fill(classFrees, 0, count, 0);
@@ -293,6 +308,7 @@ public final class MemStats {
      *
      * @param i the class index, 0 to {@link #classCount()} - 1
      * @return the ring capacity in blocks
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
      */
     public int classRingCapacity(int i) { return classRingCapacity[checkClass(i)]; }
 
@@ -301,6 +317,7 @@ public final class MemStats {
      *
      * @param i the class index, 0 to {@link #classCount()} - 1
      * @return the batch in blocks
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
      */
     public int classBatch(int i) { return classBatch[checkClass(i)]; }
 
@@ -309,6 +326,7 @@ public final class MemStats {
      *
      * @param i the class index, 0 to {@link #classCount()} - 1
      * @return the chunk length in bytes
+     * @throws IndexOutOfBoundsException if {@code i} is outside that range
      */
     public long classChunkBytes(int i) { return classChunkBytes[checkClass(i)]; }
 

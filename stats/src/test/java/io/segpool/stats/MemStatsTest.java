@@ -52,6 +52,18 @@ class MemStatsTest {
         assertThrows(IndexOutOfBoundsException.class, () -> stats.classSize(2));
     }
 
+    @Test
+    void startingAFillZeroesThePoolFiguresSoAReusedSnapshotKeepsNoneOfAPoolsRead() {
+        MemStats stats = sample();
+        stats.setStackSys(8192);
+        stats.setStackInuse(4096);
+        stats.setDeferSys(1024);
+        stats.setDeferInuse(48);
+        stats.resetClasses(3); // where every allocator's read starts
+        assertEquals(0, stats.stackSys() + stats.stackInuse() + stats.deferSys() + stats.deferInuse());
+        assertEquals(4096, stats.sys(), "the totals are the fill's to set");
+    }
+
     private static long[] rowsOf(MemStats stats) {
         try {
             var field = MemStats.class.getDeclaredField("classSize");

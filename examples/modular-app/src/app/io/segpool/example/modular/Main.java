@@ -1,19 +1,23 @@
 package io.segpool.example.modular;
 
+import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.allocator.jmx.SegpoolJmx;
 import io.segpool.pools.Frame;
 import io.segpool.pools.SegmentedStack;
 import io.segpool.pools.StackPool;
 import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Allocates more blocks of one class than a ring holds without freeing (so rings refill from the
- * central stack and the JFR event classes load), frees them, pushes a stack frame, and checks the
- * MemStats figures. Exits 1 with a message when a figure is off.
+ * central stack and the JFR event classes load), frees them, publishes an allocator over JMX
+ * (from the allocator's own module: java.management must come from its requires), pushes a stack
+ * frame, and checks the MemStats figures. Exits 1 with a message when a figure is off.
  */
 public final class Main {
 
@@ -23,7 +27,7 @@ public final class Main {
     private Main() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         check(Main.class.getModule().isNamed(), "app runs as a named module");
         check(NativeAllocator.class.getModule().getName().equals("io.segpool.allocator"),
                 "the allocator is the named module io.segpool.allocator, not " + NativeAllocator.class.getModule());
@@ -52,6 +56,14 @@ public final class Main {
                     "Sys == Inuse + Cached + Central + Released");
             System.out.println("allocator: " + BLOCKS + " blocks of " + SIZE + " B, " + refills + " refills, Sys "
                     + stats.sys() + " B, Cached " + stats.cached() + " B, Central " + stats.central() + " B");
+        }
+        try (NativeAllocator named = NativeAllocator.create(AllocatorConfig.defaults().withName("modular-app"));
+             SegpoolJmx.Registration jmx = new SegpoolJmx(named).register()) {
+            long block = named.allocateAddress(SIZE);
+            Object inuse = ManagementFactory.getPlatformMBeanServer().getAttribute(jmx.name(), "Inuse");
+            check(Long.valueOf(SIZE).equals(inuse), "the MXBean " + jmx.name() + " reads Inuse " + inuse + " == " + SIZE);
+            named.freeAddress(block, SIZE);
+            System.out.println("jmx: " + jmx.name() + " Inuse " + inuse + " B");
         }
         try (StackPool pool = StackPool.create(); SegmentedStack stack = pool.newStack()) {
             try (Frame frame = stack.push()) {

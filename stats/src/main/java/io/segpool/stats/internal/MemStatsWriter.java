@@ -4,8 +4,8 @@ import io.segpool.stats.MemStats;
 
 /**
  * Fills a {@link MemStats}: the mutators that are not part of its public API. Only segpool's own
- * modules fill a snapshot (this package is exported to {@code io.segpool.allocator} and
- * {@code io.segpool.pools} alone); get the one instance with {@link #get()}.
+ * modules fill a snapshot (this package is exported to {@code io.segpool.allocator}, whose JMX
+ * MXBean gathers an allocator's and its pools' figures, and {@code io.segpool.pools} alone); get the one instance with {@link #get()}.
  */
 public interface MemStatsWriter {
 
@@ -99,8 +99,10 @@ public interface MemStatsWriter {
     void setDefer(MemStats stats, long sys, long inuse);
 
     /**
-     * Sets the number of size classes and clears their rows, without allocating when the snapshot
-     * has had that many classes before.
+     * Starts a fill: sets the number of size classes, clears their rows and zeroes the four pool
+     * figures (a pool's read sets its own two again afterwards), without allocating when the
+     * snapshot has had that many classes before. Every fill starts here, so that a reused snapshot
+     * keeps nothing of an earlier read.
      *
      * @param stats the snapshot to fill
      * @param count the number of size classes, 0 or more

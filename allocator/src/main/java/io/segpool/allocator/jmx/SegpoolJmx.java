@@ -1,7 +1,8 @@
-package io.segpool.pools;
+package io.segpool.allocator.jmx;
 
-import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
+import io.segpool.stats.MemStatsSource;
+import io.segpool.stats.internal.MemStatsWriter;
 
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.InstanceNotFoundException;
@@ -13,69 +14,86 @@ import java.lang.management.ManagementFactory;
 import java.util.Objects;
 
 /**
- * One {@link MemStats} over an allocator, alone or with its pools, as Go's
- * {@code runtime.ReadMemStats} is one struct over the whole runtime: the allocator's fields, plus
- * {@code StackSys}/{@code StackInuse} from a {@link StackPool} and {@code DeferSys}/{@code DeferInuse}
- * from a {@link DeferPool} when given. The pools' bytes are not in {@code Sys}: each pool has an
- * allocator of its own.
+ * Publishes an allocator's {@link MemStats} over JMX, with its pools' figures when given: one
+ * snapshot over the allocator and its pools, as Go's {@code runtime.ReadMemStats} is one struct
+ * over the whole runtime. Every field but the pools' comes from the allocator;
+ * {@code StackSys}/{@code StackInuse} come from a stack pool and {@code DeferSys}/{@code DeferInuse}
+ * from a defer pool, each read 0 when that pool is not given. The pools' bytes are not in
+ * {@code Sys}: each pool has an allocator of its own.
  *
- * <p>{@link #register()} publishes it over JMX as {@code io.segpool:type=MemStats,name=<name>},
- * the name being the allocator's {@link NativeAllocator#name()}, so that several allocators (a
- * database's per-table ones, say) sit side by side; query {@code io.segpool:type=MemStats,*} to
- * find them all.
+ * <p>{@link #register()} publishes it as {@code io.segpool:type=MemStats,name=<name>}, the name
+ * being the allocator's {@link MemStatsSource#name()} (the name its JFR events and metrics carry),
+ * so that several allocators (a database's per-table ones, say) sit side by side; query
+ * {@code io.segpool:type=MemStats,*} to find them all.
+ *
+ * <pre>{@code
+ * try (SegpoolJmx.Registration jmx = new SegpoolJmx(allocator).register()) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>The pools are read through {@link MemStatsSource}, so this class does not need the pools'
+ * module: pass a {@code StackPool} and a {@code DeferPool}, either of them or neither.
  */
-public final class SegpoolStats implements MemStatsMXBean {
+public final class SegpoolJmx implements MemStatsMXBean, MemStatsSource {
 
     /** The domain and type of every name {@link #register()} uses; the {@code name} key follows. */
     public static final String DOMAIN_AND_TYPE = "io.segpool:type=MemStats";
 
-    private final NativeAllocator allocator;
+    private static final MemStatsWriter WRITE = MemStatsWriter.get();
+
+    private final MemStatsSource allocator;
     /** Null when not given. */
-    private final StackPool stacks;
+    private final MemStatsSource stacks;
     /** Null when not given. */
-    private final DeferPool defers;
+    private final MemStatsSource defers;
     private final ObjectName objectName;
     /** Guarded by this: each JMX read fills it without garbage. */
     private final MemStats scratch = new MemStats();
+    /** Guarded by this: a pool's whole figures, of which two are kept. */
+    private final MemStats poolScratch = new MemStats();
 
     /**
-     * Gathers the figures of an allocator used without pools; {@code StackSys}, {@code StackInuse},
+     * The figures of an allocator used without pools; {@code StackSys}, {@code StackInuse},
      * {@code DeferSys} and {@code DeferInuse} read 0.
      *
-     * @param allocator the allocator whose figures fill the snapshot
+     * @param allocator the allocator whose figures fill the snapshot and whose name names it
      * @throws NullPointerException if {@code allocator} is null
+     * @throws IllegalArgumentException if the allocator's name cannot be an ObjectName value
      */
-    public SegpoolStats(NativeAllocator allocator) {
-        this.allocator = Objects.requireNonNull(allocator, "allocator");
-        this.stacks = null;
-        this.defers = null;
-        this.objectName = objectName(allocator.name());
+    public SegpoolJmx(MemStatsSource allocator) {
+        this(allocator, null, null);
     }
 
     /**
-     * Gathers the figures of an allocator and of the two pools used with it.
+     * The figures of an allocator and of the pools used with it.
      *
-     * @param allocator the allocator whose own figures fill the snapshot
-     * @param stacks the stack pool that fills {@code StackSys} and {@code StackInuse}
-     * @param defers the defer pool that fills {@code DeferSys} and {@code DeferInuse}
-     * @throws NullPointerException if any of them is null
+     * @param allocator the allocator whose figures fill the snapshot and whose name names it
+     * @param stacks the stack pool whose {@code StackSys} and {@code StackInuse} to add, or null
+     *               for none (those two read 0)
+     * @param defers the defer pool whose {@code DeferSys} and {@code DeferInuse} to add, or null
+     *               for none (those two read 0)
+     * @throws NullPointerException if {@code allocator} is null
+     * @throws IllegalArgumentException if the allocator's name cannot be an ObjectName value
      */
-    public SegpoolStats(NativeAllocator allocator, StackPool stacks, DeferPool defers) {
+    public SegpoolJmx(MemStatsSource allocator, MemStatsSource stacks, MemStatsSource defers) {
         this.allocator = Objects.requireNonNull(allocator, "allocator");
-        this.stacks = Objects.requireNonNull(stacks, "stacks");
-        this.defers = Objects.requireNonNull(defers, "defers");
+        this.stacks = stacks;
+        this.defers = defers;
         this.objectName = objectName(allocator.name());
     }
 
     /**
      * The JMX name for an allocator's MemStats.
      *
-     * @param allocatorName a {@link NativeAllocator#name()}
+     * @param allocatorName a {@link MemStatsSource#name()}
      * @return {@code io.segpool:type=MemStats,name=<allocatorName>}
      * @throws IllegalArgumentException if the name cannot be an unquoted ObjectName value
      *         ({@link io.segpool.allocator.AllocatorConfig#withName} never makes such a name)
+     * @throws NullPointerException if {@code allocatorName} is null
      */
     public static ObjectName objectName(String allocatorName) {
+        Objects.requireNonNull(allocatorName, "allocatorName");
         try {
             return new ObjectName(DOMAIN_AND_TYPE + ",name=" + allocatorName);
         } catch (MalformedObjectNameException e) {
@@ -89,16 +107,30 @@ public final class SegpoolStats implements MemStatsMXBean {
         return objectName;
     }
 
+    /** {@return the allocator's name, the {@code name} key of {@link #objectName()}} */
+    @Override
+    public String name() {
+        return allocator.name();
+    }
+
     /**
-     * Fills {@code stats} with the allocator's figures and, when given, both pools'.
+     * Fills every field of {@code stats}: the allocator's figures, and the pools' two each from
+     * the pools given (0 for a pool not given).
      *
-     * @param stats the snapshot to fill; reuse one to read without garbage
+     * @param stats the snapshot to overwrite; reuse one to read without garbage
+     * @throws IllegalStateException if the allocator or a pool given is closed
+     * @throws NullPointerException if {@code stats} is null
      */
-    public void readMemStats(MemStats stats) {
+    @Override
+    public synchronized void readMemStats(MemStats stats) {
         allocator.readMemStats(stats);
         if (stacks != null) {
-            stacks.readMemStats(stats);
-            defers.readMemStats(stats);
+            stacks.readMemStats(poolScratch);
+            WRITE.setStack(stats, poolScratch.stackSys(), poolScratch.stackInuse());
+        }
+        if (defers != null) {
+            defers.readMemStats(poolScratch);
+            WRITE.setDefer(stats, poolScratch.deferSys(), poolScratch.deferInuse());
         }
     }
 
@@ -123,8 +155,8 @@ public final class SegpoolStats implements MemStatsMXBean {
     }
 
     /**
-     * A {@link SegpoolStats} registered in an MBean server, until closed. Closing it again does
-     * nothing.
+     * A {@link SegpoolJmx} registered in an MBean server, until closed. Closing it again does
+     * nothing, as every close in segpool.
      */
     public static final class Registration implements AutoCloseable {
 
@@ -168,7 +200,7 @@ public final class SegpoolStats implements MemStatsMXBean {
         return scratch;
     }
 
-    @Override public synchronized MemStatsSnapshot getSnapshot() { return MemStatsSnapshot.of(read()); }
+    @Override public synchronized MemStatsTotals getTotals() { return MemStatsTotals.of(read()); }
     @Override public synchronized long getSys() { return read().sys(); }
     @Override public synchronized long getInuse() { return read().inuse(); }
     @Override public synchronized long getCached() { return read().cached(); }
