@@ -206,14 +206,18 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     /**
      * Ends a borrow from {@link NativeAllocator#borrowCache()}: the cache goes back to the stripes
      * that virtual threads share, with its blocks. A platform thread's own cache stays its own, so
-     * closing it does nothing.
+     * closing it does nothing. Closing a borrowed cache that was given back does nothing either.
+     * Nested borrows by one thread return the same cache and count: close each once, innermost
+     * first (one close too many ends the outer borrow, whose next call is then refused).
      *
-     * @throws WrongThreadException if a thread other than the borrower closes a borrowed cache
-     * @throws IllegalStateException if this borrowed cache was already given back
+     * @throws WrongThreadException if a thread other than the borrower closes a cache it holds
      */
     @Override
     public void close() {
         if (shared) {
+            if (owner == null) {
+                return; // given back already, and not taken since: closing it again does nothing
+            }
             checkOwner();
             allocator.caches.releaseStripe(this);
         }
