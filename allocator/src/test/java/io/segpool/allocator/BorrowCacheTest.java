@@ -62,9 +62,7 @@ class BorrowCacheTest {
                     }
                 }));
             }
-            for (Thread thread : threads) {
-                thread.join();
-            }
+            TestThreads.joinAll(threads);
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
             }
@@ -81,7 +79,7 @@ class BorrowCacheTest {
     void aBorrowerMayAlsoCallTheAllocatorAndAGivenBackCacheRefusesItsOldBorrower() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread.ofVirtual().start(() -> {
+            Thread borrower = Thread.ofVirtual().start(() -> {
                 try {
                     ThreadCache cache = allocator.borrowCache();
                     MemorySegment inner = allocator.allocate(100); // the stripe it holds: re-entry
@@ -97,7 +95,8 @@ class BorrowCacheTest {
                 } catch (Throwable e) {
                     failure.set(e);
                 }
-            }).join();
+            });
+            TestThreads.joinAll(borrower);
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
             }
@@ -112,7 +111,7 @@ class BorrowCacheTest {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             AtomicReference<ThreadCache> borrowed = new AtomicReference<>();
             Thread owner = Thread.ofVirtual().start(() -> borrowed.set(allocator.borrowCache()));
-            owner.join();
+            TestThreads.joinAll(owner);
             WrongThreadException refused = assertThrows(WrongThreadException.class, () -> borrowed.get().allocate(8));
             assertTrue(refused.getMessage().contains("belongs to the thread that got it"), refused.getMessage());
         }

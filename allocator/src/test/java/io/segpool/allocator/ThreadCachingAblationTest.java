@@ -1,15 +1,11 @@
 package io.segpool.allocator;
 
 import io.segpool.stats.MemStats;
-import io.segpool.testsupport.SpscLongQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.util.concurrent.atomic.AtomicReference;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The benchmark ablations are the same allocator with a switch: they must stay correct, and differ where claimed. */
@@ -50,26 +46,26 @@ class ThreadCachingAblationTest {
 
     private static long crossThreadSys(ThreadCaching caching, int blocks) throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withThreadCaching(caching))) {
-            SpscLongQueue queue = new SpscLongQueue(1024);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
+            TestThreads.Failure failure = new TestThreads.Failure();
+            Handoff queue = new Handoff(1024, failure, TestThreads.WAIT);
             MemStats stats = new MemStats();
             long[] sysBeforeExit = new long[1];
-            Thread consumer = Thread.ofPlatform().start(() -> {
-                try {
-                    for (int i = 0; i < blocks; i++) {
-                        allocator.freeAddress(queue.take(), 64);
-                    }
-                    allocator.readMemStats(stats); // while this thread still holds its cache
-                    sysBeforeExit[0] = stats.sys();
-                } catch (Throwable t) {
-                    failure.set(t);
+            Thread consumer = TestThreads.start("consumer", failure, () -> {
+                for (int i = 0; i < blocks; i++) {
+                    allocator.freeAddress(queue.take(), 64);
                 }
+                allocator.readMemStats(stats); // while this thread still holds its cache
+                sysBeforeExit[0] = stats.sys();
             });
-            for (int i = 0; i < blocks; i++) {
-                queue.put(allocator.allocateAddress(64));
+            try {
+                for (int i = 0; i < blocks; i++) {
+                    queue.put(allocator.allocateAddress(64));
+                }
+            } catch (Throwable e) {
+                failure.record(e); // stops the consumer's wait too
             }
-            consumer.join();
-            assertNull(failure.get());
+            TestThreads.joinAll(consumer);
+            failure.rethrow(caching + ": the producer or the consumer failed");
             return sysBeforeExit[0];
         }
     }
