@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * from the model's live and freed blocks, made on a random {@link Route}, and checked by
  * {@link #expect}: it must throw the kind's exception, MemStats must be exactly as before, and the
  * blocks next to the address must keep their stamps. The wrong frees of the model's own blocks
- * are {@link ModelWrongFrees}'; this class makes the rest (views, foreign segments, bad
- * arguments, caches on the wrong thread) and keeps the counts the test asserts.
+ * are {@link ModelWrongFrees}', the misuses of held and borrowed caches {@link ModelWrongCaches}';
+ * this class makes the rest (views, foreign segments, bad arguments) and keeps the counts the
+ * test asserts.
  */
 final class ModelWrongCalls implements AutoCloseable {
 
@@ -35,6 +36,7 @@ final class ModelWrongCalls implements AutoCloseable {
     final NativeAllocator other = NativeAllocator.create();
     private final Arena arena = Arena.ofConfined();
     private final ModelWrongFrees frees;
+    private final ModelWrongCaches caches;
     final long[] tried = new long[ModelKind.values().length];
     final long[] refused = new long[ModelKind.values().length];
     final long[] byRoute = new long[Route.values().length];
@@ -43,6 +45,7 @@ final class ModelWrongCalls implements AutoCloseable {
     ModelWrongCalls(ModelRun run) {
         this.run = run;
         this.frees = new ModelWrongFrees(this);
+        this.caches = new ModelWrongCaches(this);
         this.kinds = EnumSet.complementOf(SKIPPED.isEmpty() ? EnumSet.noneOf(ModelKind.class) : EnumSet.copyOf(SKIPPED))
                 .toArray(ModelKind[]::new);
     }
@@ -119,8 +122,8 @@ final class ModelWrongCalls implements AutoCloseable {
                 Block block = randomLive();
                 yield block != null && view(kind, block.address(), -1 - run.random.nextInt(1 << 20));
             }
-            case CACHE_OTHER_THREAD -> cacheOnTheWrongThread();
-            case BORROW_AFTER_CLOSE -> borrowAfterClose();
+            case CACHE_OTHER_THREAD -> caches.onTheWrongThread();
+            case BORROW_AFTER_CLOSE -> caches.borrowAfterClose();
             case THREAD_CACHE_ON_VIRTUAL -> expect(kind, Route.VIRTUAL, "threadCache()", 0,
                     () -> run.threads.onVirtual(() -> ModelThreads.capture(run.allocator::threadCache)));
             default -> frees.make(kind);
@@ -237,53 +240,6 @@ final class ModelWrongCalls implements AutoCloseable {
                 : run.random.nextLong(limit);
         long past = 1 + (run.random.nextBoolean() ? run.random.nextInt(16) : run.random.nextInt(1 << 20));
         return view(ModelKind.VIEW_PAST_BLOCK, block.address() + from, limit - from + past, block);
-    }
-
-    /** A held cache used by another thread: the helper uses the test thread's, or the test thread (or a virtual one) the helper's. */
-    private boolean cacheOnTheWrongThread() {
-        Block block = randomLive();
-        int who = run.random.nextInt(3);
-        ThreadCache cache = who == 0 ? run.threads.helperCache() : run.threads.mainCache();
-        Route route = who == 0 ? Route.MAIN : who == 1 ? Route.HELPER : Route.VIRTUAL;
-        int call = run.random.nextInt(block == null ? 4 : 6);
-        return expect(ModelKind.CACHE_OTHER_THREAD, route, "call " + call + " on " + (who == 0 ? "the helper's" : "the test"
-                + " thread's") + " cache", block == null ? 0 : block.address(), () -> run.threads.run(route, false,
-                api -> cacheCall(cache, call, block)));
-    }
-
-    private boolean borrowAfterClose() {
-        Block block = randomLive();
-        int call = block == null ? new int[] {0, 1, 2, 3, 6}[run.random.nextInt(5)] : run.random.nextInt(7);
-        return expect(ModelKind.BORROW_AFTER_CLOSE, Route.VIRTUAL, "call " + call + " on a borrowed cache after its close",
-                block == null ? 0 : block.address(), () -> run.threads.onVirtual(() -> {
-                    ThreadCache cache = run.allocator.borrowCache();
-                    cache.close();
-                    return ModelThreads.capture(() -> {
-                        if (call == 6) {
-                            cache.close();
-                            return null;
-                        }
-                        return cacheCall(cache, call, block);
-                    });
-                }));
-    }
-
-    private static Object cacheCall(ThreadCache cache, int call, Block block) {
-        switch (call) {
-            case 0 -> cache.allocate(64);
-            case 1 -> cache.allocate(100, 64);
-            case 2 -> cache.allocateAddress(1 << 12);
-            case 3 -> cache.flush();
-            case 4 -> cache.freeAddress(block.address(), block.size());
-            default -> {
-                if (block.segment() != null) {
-                    cache.free(block.segment());
-                } else {
-                    cache.freeAddress(block.address(), block.size());
-                }
-            }
-        }
-        return null;
     }
 
     /** Kinds whose count is below {@code min} (tried or refused), with both counts: empty when all are at or above it. */
