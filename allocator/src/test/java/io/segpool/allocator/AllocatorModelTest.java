@@ -1,8 +1,8 @@
 package io.segpool.allocator;
 
-import io.segpool.allocator.ModelRun.Block;
-import io.segpool.allocator.ModelThreads.Outcome;
-import io.segpool.allocator.ModelThreads.Route;
+import io.segpool.allocator.SequenceRun.Block;
+import io.segpool.allocator.SequenceThreads.Outcome;
+import io.segpool.allocator.SequenceThreads.Route;
 import io.segpool.stats.MemStats;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,15 +19,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Random call sequences on one allocator, checked after every step against a model: the live
- * blocks with their sizes ({@link ModelRun}). {@code Inuse} must equal the model's sum of class
+ * blocks with their sizes ({@link SequenceRun}). {@code Inuse} must equal the model's sum of class
  * sizes (small blocks) and rounded mappings (large blocks), {@code Mallocs} and {@code Frees} its
  * counts, {@code Sys} must be conserved, no two live blocks may overlap, and every byte of every
  * live block, down to blocks of one byte, must keep the stamp written at its allocation
- * ({@link ModelStamps}). The calls run on the test thread through the allocator and through its
+ * ({@link SequenceStamps}). The calls run on the test thread through the allocator and through its
  * held {@link ThreadCache}, on a second platform thread, and on virtual threads through
  * {@code borrowCache()}; blocks allocated on one are freed on another.
  *
- * <p>One step in nine is a wrong call ({@link ModelKind}: interiors at every 16-byte step,
+ * <p>One step in nine is a wrong call ({@link SequenceKind}: interiors at every 16-byte step,
  * neighbours, smaller and larger sizes, double frees, released chunks, addresses in no chunk,
  * foreign and closed segments, bad views, caches on the wrong thread, ...), made on any of those
  * threads. Each must throw the exception the README's table names and leave MemStats equal;
@@ -58,8 +58,8 @@ class AllocatorModelTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void randomCallsMatchTheModel(long seed) {
-        ModelRun run = new ModelRun(seed);
-        ModelWrongCalls wrong = new ModelWrongCalls(run);
+        SequenceRun run = new SequenceRun(seed);
+        SequenceWrongCalls wrong = new SequenceWrongCalls(run);
         try {
             steps(run, wrong);
             closeAndExpectRefusals(run);
@@ -83,15 +83,15 @@ class AllocatorModelTest {
             assertTrue(run.rightCallsByRoute[route.ordinal()] >= MIN_PER_ROUTE,
                     "seed " + seed + ": only " + run.rightCallsByRoute[route.ordinal()] + " right calls on " + route);
         }
-        long released = wrong.tried[ModelKind.FREE_RELEASED.ordinal()] + wrong.tried[ModelKind.VIEW_RELEASED.ordinal()];
+        long released = wrong.tried[SequenceKind.FREE_RELEASED.ordinal()] + wrong.tried[SequenceKind.VIEW_RELEASED.ordinal()];
         assertTrue(wrong.releasedForSure() * 2 >= released, "seed " + seed + ": of " + released
                 + " blocks trimmed on purpose only " + wrong.releasedForSure() + " had their chunk released");
     }
 
-    private static void steps(ModelRun run, ModelWrongCalls wrong) {
+    private static void steps(SequenceRun run, SequenceWrongCalls wrong) {
         for (run.step = 0; run.step < STEPS; run.step++) {
             int dice = run.random.nextInt(100);
-            if (dice < 47 && run.liveList.size() < ModelRun.MAX_LIVE || run.liveList.isEmpty()) {
+            if (dice < 47 && run.liveList.size() < SequenceRun.MAX_LIVE || run.liveList.isEmpty()) {
                 run.allocate();
             } else if (dice < 84) {
                 run.free(run.liveList.get(run.random.nextInt(run.liveList.size())));
@@ -116,7 +116,7 @@ class AllocatorModelTest {
      * the test thread and the helper; a view either is refused or is a segment that refuses
      * access, so no call reaches unmapped memory.
      */
-    private static void closeAndExpectRefusals(ModelRun run) {
+    private static void closeAndExpectRefusals(SequenceRun run) {
         Block block = run.liveList.isEmpty() ? null : run.liveList.getFirst();
         NativeAllocator allocator = run.allocator;
         ThreadCache cache = run.threads.mainCache();
@@ -142,15 +142,15 @@ class AllocatorModelTest {
         }
         for (int i = 0; i < calls.size(); i++) {
             run.op = "call " + i + " after close";
-            Outcome<Object> outcome = ModelThreads.capture(calls.get(i));
+            Outcome<Object> outcome = SequenceThreads.capture(calls.get(i));
             assertInstanceOf(IllegalStateException.class, outcome.thrown(), run.op + " returned " + outcome.value());
             assertTrue(outcome.thrown().getMessage().contains("closed"), outcome.thrown().getMessage());
         }
         if (block != null) {
             run.op = "segment() after close";
-            Outcome<MemorySegment> view = ModelThreads.capture(() -> allocator.segment(block.address(), block.size()));
+            Outcome<MemorySegment> view = SequenceThreads.capture(() -> allocator.segment(block.address(), block.size()));
             if (view.thrown() == null && block.size() > 0) {
-                Outcome<Object> touch = ModelThreads.capture(() -> view.value().get(ValueLayout.JAVA_BYTE, 0));
+                Outcome<Object> touch = SequenceThreads.capture(() -> view.value().get(ValueLayout.JAVA_BYTE, 0));
                 assertInstanceOf(IllegalStateException.class, touch.thrown(), "a view made after close reads "
                         + touch.value());
             } else if (view.thrown() != null) {

@@ -1,7 +1,7 @@
 package io.segpool.allocator;
 
-import io.segpool.allocator.ModelRun.Block;
-import io.segpool.allocator.ModelThreads.Route;
+import io.segpool.allocator.SequenceRun.Block;
+import io.segpool.allocator.SequenceThreads.Route;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -9,26 +9,26 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The wrong frees and views of the model's own blocks, for {@link ModelWrongCalls}: interiors at
+ * The wrong frees and views of the model's own blocks, for {@link SequenceWrongCalls}: interiors at
  * 16-byte steps (the first 64-byte window half the time, anywhere in the block otherwise) and at
  * odd offsets, the neighbouring blocks' addresses, smaller and larger sizes, slices and forged
  * segments, double frees, free blocks' interiors and views, and blocks whose chunk trim() has
- * just released. A free block comes from the current epoch's freed blocks (see {@link ModelRun})
+ * just released. A free block comes from the current epoch's freed blocks (see {@link SequenceRun})
  * or is freed right before the wrong call, so that its address is known to be a free block start
  * of its class.
  */
-final class ModelWrongFrees {
+final class SequenceWrongFrees {
 
     /** Classes whose chunk is one block: once that block is free and flushed, trim releases its chunk. */
     private static final int[] ONE_BLOCK_CLASSES = oneBlockClasses();
 
-    private final ModelWrongCalls calls;
-    private final ModelRun run;
+    private final SequenceWrongCalls calls;
+    private final SequenceRun run;
     private final SplittableRandom random;
-    /** Blocks of {@link ModelKind#FREE_RELEASED} and {@link ModelKind#VIEW_RELEASED} whose chunk the trim did release. */
+    /** Blocks of {@link SequenceKind#FREE_RELEASED} and {@link SequenceKind#VIEW_RELEASED} whose chunk the trim did release. */
     long releasedForSure;
 
-    ModelWrongFrees(ModelWrongCalls calls) {
+    SequenceWrongFrees(SequenceWrongCalls calls) {
         this.calls = calls;
         this.run = calls.run;
         this.random = run.random;
@@ -44,7 +44,7 @@ final class ModelWrongFrees {
         return classes.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    boolean make(ModelKind kind) {
+    boolean make(SequenceKind kind) {
         return switch (kind) {
             case DOUBLE_FREE -> {
                 Block block = freedSmall(16);
@@ -134,7 +134,7 @@ final class ModelWrongFrees {
     }
 
     /** A wrong free of an interior {@code offset} of a live block: its size, the room left, or a view of the rest. */
-    private boolean interior(ModelKind kind, Block block, long offset) {
+    private boolean interior(SequenceKind kind, Block block, long offset) {
         long address = block.address() + offset;
         long room = block.viewLimit() - offset;
         return switch (random.nextInt(3)) {
@@ -151,7 +151,7 @@ final class ModelWrongFrees {
      * The block next to a live class block: live with another size (it must not be freed with this
      * block's size), or free (freed right now when it is live, or known free in this epoch).
      */
-    private boolean neighbour(ModelKind kind) {
+    private boolean neighbour(SequenceKind kind) {
         for (int attempt = 0; attempt < 8; attempt++) {
             Block block = live(false, 16);
             if (block == null) {
@@ -159,7 +159,7 @@ final class ModelWrongFrees {
             }
             long address = block.address() + (random.nextBoolean() ? block.footprint() : -block.footprint());
             Block next = run.live.get(address);
-            if (kind == ModelKind.FREE_NEIGHBOUR_LIVE) {
+            if (kind == SequenceKind.FREE_NEIGHBOUR_LIVE) {
                 if (next != null && next.size() != block.size()) {
                     return free(kind, next, address, block.size(), null);
                 }
@@ -181,7 +181,7 @@ final class ModelWrongFrees {
      * A block of a class whose chunk is that one block, freed, flushed and trimmed, so that its
      * chunk went back to the OS: freeing it again, or viewing it, is refused.
      */
-    private boolean released(ModelKind kind) {
+    private boolean released(SequenceKind kind) {
         int sizeClass = ONE_BLOCK_CLASSES[random.nextInt(ONE_BLOCK_CLASSES.length)];
         long smallest = SizeClasses.size(sizeClass - 1) + 1;
         long size = smallest + random.nextLong(SizeClasses.size(sizeClass) - smallest + 1);
@@ -196,17 +196,17 @@ final class ModelWrongFrees {
         if (heap.classAt(block.address() - heap.base) < 0) {
             releasedForSure++;
         }
-        if (kind == ModelKind.VIEW_RELEASED) {
+        if (kind == SequenceKind.VIEW_RELEASED) {
             long from = random.nextLong(size);
             return calls.view(kind, block.address() + from, random.nextLong(size - from + 1), block);
         }
         return free(kind, block, block.address(), block.size(), block.segment());
     }
 
-    /** {@link ModelWrongCalls#expect} of {@code freeAddress(address, size)}, or of {@code free(segment)} when given one. */
-    private boolean free(ModelKind kind, Block block, long address, long size, MemorySegment segment) {
+    /** {@link SequenceWrongCalls#expect} of {@code freeAddress(address, size)}, or of {@code free(segment)} when given one. */
+    private boolean free(SequenceKind kind, Block block, long address, long size, MemorySegment segment) {
         // A slice or a forged segment freed by address would be another kind (or a right call).
-        boolean bySegment = segment != null && (kind == ModelKind.FREE_SLICE || kind == ModelKind.FREE_FORGED
+        boolean bySegment = segment != null && (kind == SequenceKind.FREE_SLICE || kind == SequenceKind.FREE_FORGED
                 || random.nextInt(4) != 0);
         String what = (bySegment ? "free(" + segment + ")" : "freeAddress(0x" + Long.toHexString(address) + ", " + size
                 + ")") + " for " + block;

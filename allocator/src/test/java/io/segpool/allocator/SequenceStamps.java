@@ -13,13 +13,13 @@ import java.util.SplittableRandom;
  * one byte. Copy and compare are bulk segment operations, so stamping every byte of every block
  * costs about a memcpy.
  */
-final class ModelStamps {
+final class SequenceStamps {
 
     /** Room for the largest block the model allocates (about 3 MiB) at any of 4 Mi offsets. */
     private static final long PATTERN_BYTES = 8L << 20;
     private static final MemorySegment PATTERN = pattern();
 
-    private ModelStamps() {
+    private SequenceStamps() {
     }
 
     private static MemorySegment pattern() {

@@ -1,8 +1,8 @@
 package io.segpool.allocator;
 
-import io.segpool.allocator.ModelRun.Block;
-import io.segpool.allocator.ModelThreads.Outcome;
-import io.segpool.allocator.ModelThreads.Route;
+import io.segpool.allocator.SequenceRun.Block;
+import io.segpool.allocator.SequenceThreads.Outcome;
+import io.segpool.allocator.SequenceThreads.Route;
 import io.segpool.stats.MemStats;
 
 import java.lang.foreign.Arena;
@@ -16,45 +16,45 @@ import java.util.function.Supplier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The wrong calls of {@link AllocatorModelTest}: one {@link ModelKind} at random per call, built
+ * The wrong calls of {@link AllocatorModelTest}: one {@link SequenceKind} at random per call, built
  * from the model's live and freed blocks, made on a random {@link Route}, and checked by
  * {@link #expect}: it must throw the kind's exception, MemStats must be exactly as before, and the
  * blocks next to the address must keep their stamps. The wrong frees of the model's own blocks
- * are {@link ModelWrongFrees}', the misuses of held and borrowed caches {@link ModelWrongCaches}';
+ * are {@link SequenceWrongFrees}', the misuses of held and borrowed caches {@link SequenceWrongCaches}';
  * this class makes the rest (views, foreign segments, bad arguments) and keeps the counts the
  * test asserts.
  */
-final class ModelWrongCalls implements AutoCloseable {
+final class SequenceWrongCalls implements AutoCloseable {
 
     /**
      * Kinds left out, from {@code -Dsegpool.model.skip=KIND,KIND}: a diagnostic, to see what else
      * fails while one kind is known to; a CI run never sets it.
      */
-    static final Set<ModelKind> SKIPPED = skipped(System.getProperty("segpool.model.skip", ""));
+    static final Set<SequenceKind> SKIPPED = skipped(System.getProperty("segpool.model.skip", ""));
 
-    final ModelRun run;
+    final SequenceRun run;
     final NativeAllocator other = NativeAllocator.create();
     private final Arena arena = Arena.ofConfined();
-    private final ModelWrongFrees frees;
-    private final ModelWrongCaches caches;
-    final long[] tried = new long[ModelKind.values().length];
-    final long[] refused = new long[ModelKind.values().length];
+    private final SequenceWrongFrees frees;
+    private final SequenceWrongCaches caches;
+    final long[] tried = new long[SequenceKind.values().length];
+    final long[] refused = new long[SequenceKind.values().length];
     final long[] byRoute = new long[Route.values().length];
-    private final ModelKind[] kinds;
+    private final SequenceKind[] kinds;
 
-    ModelWrongCalls(ModelRun run) {
+    SequenceWrongCalls(SequenceRun run) {
         this.run = run;
-        this.frees = new ModelWrongFrees(this);
-        this.caches = new ModelWrongCaches(this);
-        this.kinds = EnumSet.complementOf(SKIPPED.isEmpty() ? EnumSet.noneOf(ModelKind.class) : EnumSet.copyOf(SKIPPED))
-                .toArray(ModelKind[]::new);
+        this.frees = new SequenceWrongFrees(this);
+        this.caches = new SequenceWrongCaches(this);
+        this.kinds = EnumSet.complementOf(SKIPPED.isEmpty() ? EnumSet.noneOf(SequenceKind.class) : EnumSet.copyOf(SKIPPED))
+                .toArray(SequenceKind[]::new);
     }
 
-    private static Set<ModelKind> skipped(String names) {
-        Set<ModelKind> kinds = EnumSet.noneOf(ModelKind.class);
+    private static Set<SequenceKind> skipped(String names) {
+        Set<SequenceKind> kinds = EnumSet.noneOf(SequenceKind.class);
         for (String name : names.split(",")) {
             if (!name.isBlank()) {
-                kinds.add(ModelKind.valueOf(name.trim()));
+                kinds.add(SequenceKind.valueOf(name.trim()));
             }
         }
         return kinds;
@@ -69,7 +69,7 @@ final class ModelWrongCalls implements AutoCloseable {
         }
     }
 
-    private boolean make(ModelKind kind) {
+    private boolean make(SequenceKind kind) {
         return switch (kind) {
             case FREE_ARENA_SEGMENT -> foreignFree(kind, arena.allocate(1 + run.random.nextInt(256)));
             case FREE_CLOSED_ARENA_SEGMENT -> {
@@ -125,7 +125,7 @@ final class ModelWrongCalls implements AutoCloseable {
             case CACHE_OTHER_THREAD -> caches.onTheWrongThread();
             case BORROW_AFTER_CLOSE -> caches.borrowAfterClose();
             case THREAD_CACHE_ON_VIRTUAL -> expect(kind, Route.VIRTUAL, "threadCache()", 0,
-                    () -> run.threads.onVirtual(() -> ModelThreads.capture(run.allocator::threadCache)));
+                    () -> run.threads.onVirtual(() -> SequenceThreads.capture(run.allocator::threadCache)));
             default -> frees.make(kind);
         };
     }
@@ -134,7 +134,7 @@ final class ModelWrongCalls implements AutoCloseable {
      * Makes the wrong call: it must be refused with {@code kind}'s exception and change nothing
      * (MemStats equal; the live blocks on both sides of {@code near} keep their stamps near it).
      */
-    boolean expect(ModelKind kind, Route route, String what, long near, Supplier<Outcome<?>> attempt) {
+    boolean expect(SequenceKind kind, Route route, String what, long near, Supplier<Outcome<?>> attempt) {
         run.op = kind + " on " + route + ": " + what;
         MemStats before = TestSupport.stats(run.allocator);
         tried[kind.ordinal()]++;
@@ -164,26 +164,26 @@ final class ModelWrongCalls implements AutoCloseable {
     }
 
     /** {@link #expect} of a call through the allocator or a cache on a random route. */
-    boolean onApi(ModelKind kind, String what, long near, Function<ModelThreads.Api, ?> call) {
+    boolean onApi(SequenceKind kind, String what, long near, Function<SequenceThreads.Api, ?> call) {
         Route route = run.randomRoute();
         boolean useCache = run.random.nextBoolean();
         return expect(kind, route, what, near, () -> run.threads.run(route, useCache, call::apply));
     }
 
     /** {@link #expect} of {@code segment(address, size)} on the test thread or the helper. */
-    boolean view(ModelKind kind, long address, long size) {
+    boolean view(SequenceKind kind, long address, long size) {
         return view(kind, address, size, null);
     }
 
-    /** {@link #view(ModelKind, long, long)} of an address in or at {@code block}. */
-    boolean view(ModelKind kind, long address, long size, Block block) {
+    /** {@link #view(SequenceKind, long, long)} of an address in or at {@code block}. */
+    boolean view(SequenceKind kind, long address, long size, Block block) {
         Route route = run.random.nextBoolean() ? Route.MAIN : Route.HELPER;
         return expect(kind, route, "segment(0x" + Long.toHexString(address) + ", " + size + ")"
                 + (block == null ? "" : " of " + block), address,
                 () -> run.threads.run(route, false, api -> run.allocator.segment(address, size)));
     }
 
-    private boolean foreignFree(ModelKind kind, MemorySegment segment) {
+    private boolean foreignFree(SequenceKind kind, MemorySegment segment) {
         return onApi(kind, "free(" + segment + ")", 0, api -> {
             api.free(segment);
             return null;
@@ -195,7 +195,7 @@ final class ModelWrongCalls implements AutoCloseable {
         MemorySegment block = other.allocate(size);
         boolean byAddress = run.random.nextBoolean();
         try {
-            return onApi(ModelKind.FREE_OTHER_ALLOCATOR, (byAddress ? "freeAddress of " : "free of ") + block, 0, api -> {
+            return onApi(SequenceKind.FREE_OTHER_ALLOCATOR, (byAddress ? "freeAddress of " : "free of ") + block, 0, api -> {
                 if (byAddress) {
                     api.freeAddress(block.address(), size);
                 } else {
@@ -239,13 +239,13 @@ final class ModelWrongCalls implements AutoCloseable {
         long from = limit == 0 ? 0 : run.random.nextBoolean() ? 16 * run.random.nextLong(Math.ceilDiv(limit, 16))
                 : run.random.nextLong(limit);
         long past = 1 + (run.random.nextBoolean() ? run.random.nextInt(16) : run.random.nextInt(1 << 20));
-        return view(ModelKind.VIEW_PAST_BLOCK, block.address() + from, limit - from + past, block);
+        return view(SequenceKind.VIEW_PAST_BLOCK, block.address() + from, limit - from + past, block);
     }
 
     /** Kinds whose count is below {@code min} (tried or refused), with both counts: empty when all are at or above it. */
     String below(long min) {
         StringBuilder out = new StringBuilder();
-        for (ModelKind kind : kinds) {
+        for (SequenceKind kind : kinds) {
             if (tried[kind.ordinal()] < min || refused[kind.ordinal()] != tried[kind.ordinal()]) {
                 out.append(kind).append(" tried ").append(tried[kind.ordinal()]).append(" refused ")
                         .append(refused[kind.ordinal()]).append("; ");
@@ -261,8 +261,8 @@ final class ModelWrongCalls implements AutoCloseable {
 
     /** The kind tried least often, with its count. */
     String rarest() {
-        ModelKind rarest = kinds[0];
-        for (ModelKind kind : kinds) {
+        SequenceKind rarest = kinds[0];
+        for (SequenceKind kind : kinds) {
             if (tried[kind.ordinal()] < tried[rarest.ordinal()]) {
                 rarest = kind;
             }

@@ -1,24 +1,24 @@
 package io.segpool.allocator;
 
-import io.segpool.allocator.ModelRun.Block;
-import io.segpool.allocator.ModelThreads.Route;
+import io.segpool.allocator.SequenceRun.Block;
+import io.segpool.allocator.SequenceThreads.Route;
 
 import java.util.SplittableRandom;
 
 /**
- * The wrong uses of caches for {@link ModelWrongCalls}: a held {@link ThreadCache} used by a
+ * The wrong uses of caches for {@link SequenceWrongCalls}: a held {@link ThreadCache} used by a
  * thread it does not belong to (the helper using the test thread's, the test thread or a virtual
  * thread using the helper's or the test thread's), and a borrowed cache used, or closed again,
  * after its {@code close()}. Each call is one of allocate, aligned allocate, allocateAddress,
  * flush, or a free of a live block by address or segment.
  */
-final class ModelWrongCaches {
+final class SequenceWrongCaches {
 
-    private final ModelWrongCalls calls;
-    private final ModelRun run;
+    private final SequenceWrongCalls calls;
+    private final SequenceRun run;
     private final SplittableRandom random;
 
-    ModelWrongCaches(ModelWrongCalls calls) {
+    SequenceWrongCaches(SequenceWrongCalls calls) {
         this.calls = calls;
         this.run = calls.run;
         this.random = run.random;
@@ -32,7 +32,7 @@ final class ModelWrongCaches {
         Route route = who == 0 ? Route.MAIN : who == 1 ? Route.HELPER : Route.VIRTUAL;
         int call = random.nextInt(block == null ? 4 : 6);
         String what = "call " + call + " on " + (who == 0 ? "the helper's" : "the test thread's") + " cache";
-        return calls.expect(ModelKind.CACHE_OTHER_THREAD, route, what, block == null ? 0 : block.address(),
+        return calls.expect(SequenceKind.CACHE_OTHER_THREAD, route, what, block == null ? 0 : block.address(),
                 () -> run.threads.run(route, false, api -> cacheCall(cache, call, block)));
     }
 
@@ -41,11 +41,11 @@ final class ModelWrongCaches {
         Block block = calls.randomLive();
         int call = block == null ? new int[] {0, 1, 2, 3, 6}[random.nextInt(5)] : random.nextInt(7);
         String what = "call " + call + " on a borrowed cache after its close";
-        return calls.expect(ModelKind.BORROW_AFTER_CLOSE, Route.VIRTUAL, what, block == null ? 0 : block.address(),
+        return calls.expect(SequenceKind.BORROW_AFTER_CLOSE, Route.VIRTUAL, what, block == null ? 0 : block.address(),
                 () -> run.threads.onVirtual(() -> {
                     ThreadCache cache = run.allocator.borrowCache();
                     cache.close();
-                    return ModelThreads.capture(() -> {
+                    return SequenceThreads.capture(() -> {
                         if (call == 6) {
                             cache.close();
                             return null;

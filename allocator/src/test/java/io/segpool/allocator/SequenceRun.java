@@ -1,7 +1,7 @@
 package io.segpool.allocator;
 
-import io.segpool.allocator.ModelThreads.Outcome;
-import io.segpool.allocator.ModelThreads.Route;
+import io.segpool.allocator.SequenceThreads.Outcome;
+import io.segpool.allocator.SequenceThreads.Route;
 import io.segpool.stats.MemStats;
 
 import java.lang.foreign.MemorySegment;
@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * One seed of {@link AllocatorModelTest}: the allocator, the model of its live blocks, and the
  * right calls (allocate, free, trim, flush, views) on every {@link Route}, each checked against
- * the model. The wrong calls are {@link ModelWrongCalls}'.
+ * the model. The wrong calls are {@link SequenceWrongCalls}'.
  *
  * <p>The model knows, beside the live blocks, the class blocks freed in the current <em>epoch</em>:
  * a stretch of steps in which no chunk can have changed class. A chunk changes class only when
@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * epoch a freed block's address is still a block start of its class, which is what lets the wrong
  * calls say exactly which exception a double free or a free neighbour must get.
  */
-final class ModelRun implements AutoCloseable {
+final class SequenceRun implements AutoCloseable {
 
     static final int MAX_LIVE = 300;
     static final long LIMIT = 32L << 20;
@@ -55,7 +55,7 @@ final class ModelRun implements AutoCloseable {
     final String setup;
     final FailingMapper mapper = new FailingMapper();
     final NativeAllocator allocator;
-    final ModelThreads threads;
+    final SequenceThreads threads;
     final long limit;
     final TreeMap<Long, Block> live = new TreeMap<>();
     final List<Block> liveList = new ArrayList<>();
@@ -82,7 +82,7 @@ final class ModelRun implements AutoCloseable {
     int step;
     String op = "setup";
 
-    ModelRun(long seed) {
+    SequenceRun(long seed) {
         random = new SplittableRandom(seed);
         AllocatorConfig config = AllocatorConfig.defaults();
         switch ((int) (seed % 4)) {
@@ -103,7 +103,7 @@ final class ModelRun implements AutoCloseable {
         };
         limit = config.memoryLimit();
         allocator = NativeAllocator.create(config, mapper);
-        threads = new ModelThreads(allocator);
+        threads = new SequenceThreads(allocator);
         threads.makeEveryStripe();
         check();
     }
@@ -143,9 +143,9 @@ final class ModelRun implements AutoCloseable {
         long serial = serials++;
         Block block = new Block(serial, address, size, footprint(size, alignment), size > SizeClasses.MAX_SIZE
                 || (alignment != 0 && SizeClasses.classFor(size, alignment) < 0), segment,
-                ModelStamps.offsetFor(serial, size));
+                SequenceStamps.offsetFor(serial, size));
         assertNoOverlap(block);
-        ModelStamps.write(view(block), block.pattern(), 0);
+        SequenceStamps.write(view(block), block.pattern(), 0);
         live.put(address, block);
         liveList.add(block);
         freedThisEpoch.remove(address);
@@ -245,7 +245,7 @@ final class ModelRun implements AutoCloseable {
         assertEquals(length, view.byteSize());
         long stamped = Math.min(length, block.size() - from);
         if (stamped > 0) {
-            assertEquals(-1, ModelStamps.firstChanged(view.asSlice(0, stamped), block.pattern(), from),
+            assertEquals(-1, SequenceStamps.firstChanged(view.asSlice(0, stamped), block.pattern(), from),
                     "stamp of " + block + " read through a view at " + from);
         }
     }
@@ -263,7 +263,7 @@ final class ModelRun implements AutoCloseable {
 
     /** Checks {@code length} bytes of {@code block}'s stamp from byte {@code from}. */
     void checkStamp(Block block, long from, long length) {
-        long changed = ModelStamps.firstChanged(view(block).asSlice(from, length), block.pattern(), from);
+        long changed = SequenceStamps.firstChanged(view(block).asSlice(from, length), block.pattern(), from);
         if (changed >= 0) {
             throw new AssertionError("byte " + (from + changed) + " of live " + block + " changed: written by another"
                     + " owner (handed out twice), poisoned, or released");

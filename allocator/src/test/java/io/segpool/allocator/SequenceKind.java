@@ -9,7 +9,7 @@ import java.util.List;
  * MemStats exactly as they were; the test asserts that every kind was tried, and refused, at
  * least {@link AllocatorModelTest#MIN_PER_KIND} times in every seed.
  */
-enum ModelKind {
+enum SequenceKind {
     DOUBLE_FREE("a class block freed twice", IllegalStateException.class),
     /** An unmapped span's address is no block's any more ("not from here"); a cached span's is a double free. */
     DOUBLE_FREE_LARGE("a large block freed twice", IllegalStateException.class, IllegalArgumentException.class),
@@ -49,7 +49,7 @@ enum ModelKind {
     final List<Class<? extends Throwable>> expected;
 
     @SafeVarargs
-    ModelKind(String description, Class<? extends Throwable>... expected) {
+    SequenceKind(String description, Class<? extends Throwable>... expected) {
         this.description = description;
         this.expected = Arrays.asList(expected);
     }

@@ -18,7 +18,7 @@ import java.util.function.Function;
  * sequential, and the wait is bounded: a step that does not finish in {@link #STEP_TIMEOUT}
  * fails the test instead of hanging it.
  */
-final class ModelThreads implements AutoCloseable {
+final class SequenceThreads implements AutoCloseable {
 
     static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
 
@@ -61,7 +61,7 @@ final class ModelThreads implements AutoCloseable {
     private final ThreadCache helperCache;
 
     /** Made on the test thread; every stripe and the helper's cache exist before the first step. */
-    ModelThreads(NativeAllocator allocator) {
+    SequenceThreads(NativeAllocator allocator) {
         this.allocator = allocator;
         this.mainCache = allocator.threadCache();
         this.helperCache = onHelper(allocator::threadCache);
