@@ -43,9 +43,11 @@ class AllocatorEventsTest {
                 for (int i = 0; i < 1000; i++) {
                     allocator.freeAddress(allocator.allocateAddress(64), 64);
                 }
-                Thread worker = Thread.ofPlatform().name("short-lived").start(
+                TestThreads.Failure failure = new TestThreads.Failure();
+                Thread worker = TestThreads.start("short-lived", failure,
                         () -> allocator.freeAddress(allocator.allocateAddress(4096), 4096));
-                worker.join();
+                TestThreads.joinAll(worker);
+                failure.rethrow("the short-lived thread failed");
                 long large = allocator.allocateAddress(3 << 20);
                 allocator.freeAddress(large, 3 << 20);
                 allocator.trim();

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * A long-lived thread that used an allocator must not keep it reachable once it is closed and
- * dropped: the thread's cache is held weakly by the {@code ThreadLocal}, so nothing in the
- * thread's map points back to the allocator.
+ * dropped: platform threads find their caches in the allocator's own table, not in a
+ * {@code ThreadLocal}, so nothing the thread holds points back to the allocator.
  */
 class AllocatorReachabilityTest {
 

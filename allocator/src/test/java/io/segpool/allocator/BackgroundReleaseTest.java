@@ -7,7 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,47 +18,99 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The opt-in background release gives idle free memory back within twice its delay with nobody
- * calling {@code trim()}: class chunks (released, still mapped), free large spans (unmapped), and
- * what an ended thread's ring held. {@code close()} stops its thread; it is off by default.
+ * The opt-in background release gives idle free memory back with nobody calling {@code trim()}:
+ * class chunks (released, still mapped), free large spans (unmapped), and what an ended thread's
+ * ring held; never before the memory was idle for the delay, and never a class that is in use.
+ * {@code close()} stops its thread; it is off by default.
+ *
+ * <p>The test asserts the mechanism, not how fast it runs: the waits poll with a generous
+ * deadline ({@link #DEADLINE}), which only a release that never comes reaches, so a loaded CI
+ * machine cannot fail it. How soon the release comes is the design's (within one and a half
+ * delays) and is not measured here.
  */
 class BackgroundReleaseTest {
 
     private static final long MiB = 1 << 20;
-    private static final Duration DELAY = Duration.ofMillis(500);
+    private static final Duration DELAY = Duration.ofSeconds(1);
+    private static final Duration DEADLINE = Duration.ofSeconds(30);
+    /** The idle class: 128 blocks of 64 KiB, 8 MiB of chunks. */
+    private static final long IDLE_BLOCK = 64 << 10;
+    /** The busy class: 160 blocks of 4 KiB, ten 64 KiB chunks, free on the central stack. */
+    private static final long BUSY_BLOCK = 4 << 10;
+    private static final long BUSY_BYTES = 160 * BUSY_BLOCK;
 
     @Test
-    void anIdleAllocatorGivesItsFreeMemoryBackWithinTwiceTheDelay() throws Exception {
+    void idleMemoryIsGivenBackAfterTheDelayAndABusyClassIsNot() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withReleaseAfter(DELAY))) {
-            Thread user = Thread.ofPlatform().start(() -> {
+            TestThreads.Failure failure = new TestThreads.Failure();
+            long start = System.nanoTime();
+            Thread user = TestThreads.start("user", failure, () -> {
                 List<MemorySegment> held = new ArrayList<>();
                 for (int i = 0; i < 128; i++) {
-                    held.add(allocator.allocate(64 << 10));
+                    held.add(allocator.allocate(IDLE_BLOCK));
+                }
+                for (int i = 0; i < 160; i++) {
+                    held.add(allocator.allocate(BUSY_BLOCK));
                 }
                 held.add(allocator.allocate(4 * MiB));
                 held.add(allocator.allocate(3 * MiB));
                 held.forEach(allocator::free);
             });
-            user.join();
-            long idleSince = System.nanoTime();
+            TestThreads.joinAll(user);
+            failure.rethrow("the user thread failed");
             MemStats stats = TestSupport.stats(allocator);
-            assertEquals(15 * MiB, stats.sys(), "8 MiB of class chunks and 7 MiB of large spans\n" + stats);
-            assertEquals(0, stats.released());
-            long deadline = idleSince + 2 * DELAY.toNanos();
-            while ((stats.released() != 8 * MiB || stats.sys() != 8 * MiB) && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(5_000_000); // polls the figures; the release thread runs on its own clock
-                allocator.readMemStats(stats);
+            if (System.nanoTime() - start < DELAY.toNanos()) {
+                // Nothing has been idle for the delay yet, whatever the release thread saw.
+                assertEquals(0, stats.released(), "released before the delay\n" + stats);
+                assertEquals(15 * MiB + BUSY_BYTES, stats.sys(), "unmapped before the delay\n" + stats);
             }
-            long took = System.nanoTime() - idleSince;
-            assertEquals(8 * MiB, stats.released(), "class chunks released (still mapped) after "
-                    + took / 1_000_000 + " ms\n" + stats);
-            assertEquals(8 * MiB, stats.sys(), "free large spans unmapped\n" + stats);
-            assertEquals(0, stats.cached(), "the ended thread's ring was reclaimed");
+
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread busy = TestThreads.start("busy", failure, () -> {
+                // Refills and spills of the busy class every 20 ms (48 blocks overflow a ring of 32;
+                // fewer would stay in the ring, and a class busy only there is idle centrally): its
+                // counters move every tick, so its free chunks must stay. It needs five of its ten.
+                MemorySegment[] blocks = new MemorySegment[48];
+                while (!stop.get()) {
+                    for (int i = 0; i < blocks.length; i++) {
+                        blocks[i] = allocator.allocate(BUSY_BLOCK);
+                    }
+                    for (MemorySegment block : blocks) {
+                        allocator.free(block);
+                    }
+                    LockSupport.parkNanos(20_000_000); // paces the activity; no thread waits on it
+                }
+            });
+            try {
+                stats = awaitStats(allocator, s -> s.sys() == 8 * MiB + BUSY_BYTES && s.released() >= 8 * MiB,
+                        "the idle class released and the large spans unmapped");
+                assertEquals(8 * MiB, stats.released(), "only the idle class released, not the busy one\n" + stats);
+                TestSupport.assertConserved(stats);
+            } finally {
+                stop.set(true);
+                TestThreads.joinAll(busy);
+            }
+            failure.rethrow("the busy thread failed");
+
+            // Once its thread has ended, the busy class is idle too: its chunks go back as well.
+            stats = awaitStats(allocator, s -> s.released() == 8 * MiB + BUSY_BYTES,
+                    "the busy class released once idle, with what the ended threads' rings held");
+            assertEquals(0, stats.cached(), "the ended threads' rings were reclaimed\n" + stats);
+            assertEquals(8 * MiB + BUSY_BYTES, stats.sys(), stats.toString());
             TestSupport.assertConserved(stats);
-            assertTrue(took <= 2 * DELAY.toNanos(), "took " + took / 1_000_000 + " ms");
-            System.out.printf("background release: 15 MiB idle given back %d ms after the last free (delay %d ms)%n",
-                    took / 1_000_000, DELAY.toMillis());
         }
+    }
+
+    /** Polls MemStats until {@code done} holds; fails only past {@link #DEADLINE}. */
+    private static MemStats awaitStats(NativeAllocator allocator, Predicate<MemStats> done, String what) {
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        MemStats stats = TestSupport.stats(allocator);
+        while (!done.test(stats)) {
+            assertTrue(System.nanoTime() < deadline, () -> "not seen in " + DEADLINE + ": " + what + "\n" + stats);
+            LockSupport.parkNanos(10_000_000); // polls the figures; the release thread runs on its own clock
+            allocator.readMemStats(stats);
+        }
+        return stats;
     }
 
     @Test

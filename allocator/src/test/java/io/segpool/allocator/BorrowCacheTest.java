@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -62,9 +64,7 @@ class BorrowCacheTest {
                     }
                 }));
             }
-            for (Thread thread : threads) {
-                thread.join();
-            }
+            TestThreads.joinAll(threads);
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
             }
@@ -81,7 +81,7 @@ class BorrowCacheTest {
     void aBorrowerMayAlsoCallTheAllocatorAndAGivenBackCacheRefusesItsOldBorrower() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread.ofVirtual().start(() -> {
+            Thread borrower = Thread.ofVirtual().start(() -> {
                 try {
                     ThreadCache cache = allocator.borrowCache();
                     MemorySegment inner = allocator.allocate(100); // the stripe it holds: re-entry
@@ -97,7 +97,8 @@ class BorrowCacheTest {
                 } catch (Throwable e) {
                     failure.set(e);
                 }
-            }).join();
+            });
+            TestThreads.joinAll(borrower);
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
             }
@@ -107,14 +108,38 @@ class BorrowCacheTest {
         }
     }
 
+    /**
+     * The borrower is alive and still holds the cache while another thread uses it (a borrower
+     * that ended without closing is another matter: its stripe must come back, issue 17 item 5).
+     */
     @Test
     void anotherThreadUsingABorrowedCacheIsRefused() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             AtomicReference<ThreadCache> borrowed = new AtomicReference<>();
-            Thread owner = Thread.ofVirtual().start(() -> borrowed.set(allocator.borrowCache()));
-            owner.join();
-            WrongThreadException refused = assertThrows(WrongThreadException.class, () -> borrowed.get().allocate(8));
-            assertTrue(refused.getMessage().contains("belongs to the thread that got it"), refused.getMessage());
+            CountDownLatch holding = new CountDownLatch(1);
+            CountDownLatch tried = new CountDownLatch(1);
+            TestThreads.Failure failure = new TestThreads.Failure();
+            Thread owner = TestThreads.startVirtual(failure, () -> {
+                try (ThreadCache cache = allocator.borrowCache()) {
+                    borrowed.set(cache);
+                    holding.countDown();
+                    assertTrue(tried.await(TestThreads.WAIT.toMillis(), TimeUnit.MILLISECONDS), "the other thread did not try");
+                    cache.free(cache.allocate(8)); // still the borrower's
+                }
+            });
+            try {
+                assertTrue(holding.await(TestThreads.WAIT.toMillis(), TimeUnit.MILLISECONDS), "the borrower did not borrow");
+                MemStats before = TestSupport.stats(allocator);
+                WrongThreadException refused = assertThrows(WrongThreadException.class, () -> borrowed.get().allocate(8));
+                assertTrue(refused.getMessage().contains("belongs to the thread that got it"), refused.getMessage());
+                assertThrows(WrongThreadException.class, () -> borrowed.get().close(), "nor may it give the cache back");
+                assertEquals(before, TestSupport.stats(allocator), "the refused calls changed nothing");
+            } finally {
+                tried.countDown();
+                TestThreads.joinAll(owner);
+            }
+            failure.rethrow("the borrower failed");
+            assertEquals(1, TestSupport.stats(allocator).mallocs(), "only the borrower's own allocation");
         }
     }
 

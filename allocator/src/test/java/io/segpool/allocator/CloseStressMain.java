@@ -145,10 +145,13 @@ public final class CloseStressMain {
                 randoms[w] = random.split();
                 stopped[w] = false;
             }
-            begin.await();
+            awaitBegin("trial " + trial);
             // The last worker is virtual: it goes through the striped caches.
             Thread virtual = Thread.ofVirtual().start(() -> work(WORKERS));
-            running.await();
+            if (!running.await(10, TimeUnit.SECONDS)) {
+                failures.add(new AssertionError("trial " + trial + ": the workers did not start in 10 s"));
+                throw new TimeoutException();
+            }
             long until = System.nanoTime() + spinNanos;
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
@@ -173,7 +176,17 @@ public final class CloseStressMain {
 
         void finish() throws Exception {
             finished = true;
-            begin.await();
+            awaitBegin("the end");
+        }
+
+        /** The start barrier, bounded: a worker that never comes back is a failure, not a hang. */
+        private void awaitBegin(String when) throws Exception {
+            try {
+                begin.await(10, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                failures.add(new AssertionError(when + ": a worker did not come back to the start barrier in 10 s"));
+                throw e;
+            }
         }
 
         /** One worker's part of the trial: churn until a call throws, and judge what it threw. */

@@ -50,9 +50,7 @@ class ConservationTest {
                     }
                 }));
             }
-            for (Thread thread : threads) {
-                thread.join();
-            }
+            TestThreads.joinAll(threads);
             if (!failures.isEmpty()) {
                 throw new AssertionError(failures.size() + " workers failed", failures.getFirst());
             }

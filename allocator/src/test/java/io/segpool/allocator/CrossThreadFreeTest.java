@@ -1,7 +1,6 @@
 package io.segpool.allocator;
 
 import io.segpool.stats.MemStats;
-import io.segpool.testsupport.SpscLongQueue;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
@@ -34,9 +33,10 @@ class CrossThreadFreeTest {
             long maxCarved = QUEUE + 2 + 2L * RingCache.CAPACITY + CentralStack.BATCH;
             long bound = (Math.ceilDiv(maxCarved, SizeClasses.blocksPerChunk(cls)) + 1) * chunkBytes;
 
-            SpscLongQueue queue = new SpscLongQueue(QUEUE);
+            TestThreads.Failure failure = new TestThreads.Failure();
+            Handoff queue = new Handoff(QUEUE, failure, TestThreads.WAIT);
             long[] peakSys = new long[1];
-            Thread consumer = Thread.ofPlatform().name("consumer").start(() -> {
+            Thread consumer = TestThreads.start("consumer", failure, () -> {
                 for (long i = 0; i < BLOCKS; i++) {
                     long address = queue.take();
                     long seen = allocator.segment(address, SIZE).get(ValueLayout.JAVA_LONG, 0);
@@ -47,16 +47,21 @@ class CrossThreadFreeTest {
                 }
             });
             MemStats stats = new MemStats();
-            for (long i = 0; i < BLOCKS; i++) {
-                long address = allocator.allocateAddress(SIZE);
-                allocator.segment(address, SIZE).set(ValueLayout.JAVA_LONG, 0, i);
-                queue.put(address);
-                if (i % 1_000_000 == 0) {
-                    allocator.readMemStats(stats);
-                    peakSys[0] = Math.max(peakSys[0], stats.sys());
+            try {
+                for (long i = 0; i < BLOCKS; i++) {
+                    long address = allocator.allocateAddress(SIZE);
+                    allocator.segment(address, SIZE).set(ValueLayout.JAVA_LONG, 0, i);
+                    queue.put(address);
+                    if (i % 1_000_000 == 0) {
+                        allocator.readMemStats(stats);
+                        peakSys[0] = Math.max(peakSys[0], stats.sys());
+                    }
                 }
+            } catch (Throwable e) {
+                failure.record(e); // stops the consumer's wait too
             }
-            consumer.join();
+            TestThreads.joinAll(consumer);
+            failure.rethrow("the producer or the consumer failed");
             allocator.readMemStats(stats);
             peakSys[0] = Math.max(peakSys[0], stats.sys());
             System.out.printf("cross-thread free: %,d blocks of %d B, peak Sys %,d bytes, bound %,d bytes%n",

@@ -92,8 +92,10 @@ class DebugModeTest {
                 }
             }
             // Blocks freed on another thread travel through its ring and the central stack back here.
-            Thread other = Thread.ofPlatform().start(() -> held.forEach(allocator::free));
-            other.join();
+            TestThreads.Failure failure = new TestThreads.Failure();
+            Thread other = TestThreads.start("other", failure, () -> held.forEach(allocator::free));
+            TestThreads.joinAll(other);
+            failure.rethrow("a free on the other thread was refused");
             allocator.trim();
             for (int i = 0; i < 2000; i++) {
                 allocator.free(allocator.allocate(1 + random.nextInt(2048)));

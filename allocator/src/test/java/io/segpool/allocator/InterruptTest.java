@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,13 +62,15 @@ class InterruptTest {
                     Thread.onSpinWait();
                 }
             });
-            for (Thread worker : workers) {
-                worker.join();
+            try {
+                TestThreads.joinAll(workers);
+            } finally {
+                stop.set(true);
+                TestThreads.joinAll(interrupter);
             }
-            stop.set(true);
-            interrupter.join();
-
-            assertNull(failure.get());
+            if (failure.get() != null) {
+                throw new AssertionError("a worker failed", failure.get());
+            }
             assertTrue(interruptsSeen.get() > 0, "no interrupt arrived: the test proved nothing");
             MemStats stats = new MemStats();
             allocator.readMemStats(stats);

@@ -13,7 +13,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -159,10 +158,10 @@ class MemoryInBytesTest {
                     }
                 }));
             }
-            for (Thread worker : workers) {
-                worker.join();
+            TestThreads.joinAll(workers);
+            if (failure.get() != null) {
+                throw new AssertionError("a worker failed", failure.get());
             }
-            assertNull(failure.get());
             MemStats stats = TestSupport.stats(allocator);
             assertEquals(0, stats.inuse());
             assertTrue(stats.sys() <= cap, "idle: Sys " + stats.sys() + " within the large cache's cap " + cap);

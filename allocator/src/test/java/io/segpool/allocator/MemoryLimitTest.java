@@ -6,7 +6,10 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,14 +80,16 @@ class MemoryLimitTest {
     @Test
     void aRefusedMappingFirstTakesBackWhatAnEndedThreadLeftCached() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withMemoryLimit(CAP))) {
-            Thread filler = Thread.ofPlatform().start(() -> {
+            TestThreads.Failure failure = new TestThreads.Failure();
+            Thread filler = TestThreads.start("filler", failure, () -> {
                 List<MemorySegment> held = new ArrayList<>();
                 for (long bytes = 0; bytes < CAP; bytes += SMALL) {
                     held.add(allocator.allocate(SMALL));
                 }
                 held.forEach(allocator::free);
             });
-            filler.join();
+            TestThreads.joinAll(filler);
+            failure.rethrow("the filler failed");
             // The ended thread's ring still pins two chunks until a trim reclaims it: the whole cap
             // fits only once the refused mapping's trim has taken them back.
             long most = CAP;
@@ -106,16 +111,16 @@ class MemoryLimitTest {
             for (int round = 0; round < rounds; round++) {
                 CyclicBarrier barrier = new CyclicBarrier(3);
                 long[] counts = new long[2];
-                Throwable[] failure = new Throwable[2];
+                TestThreads.Failure failure = new TestThreads.Failure();
                 Thread[] threads = new Thread[2];
                 for (int t = 0; t < 2; t++) {
                     int id = t;
                     long size = t == 0 ? LARGE : 64 * 1024;
-                    threads[t] = Thread.ofPlatform().start(() -> {
+                    threads[t] = TestThreads.start("racer-" + t, failure, () -> {
                         try {
                             List<MemorySegment> held = new ArrayList<>();
                             MemStats stats = new MemStats();
-                            barrier.await();
+                            await(barrier);
                             while (true) {
                                 try {
                                     held.add(allocator.allocate(size));
@@ -126,32 +131,37 @@ class MemoryLimitTest {
                                 peak.accumulateAndGet(TestSupport.resident(stats), Math::max);
                             }
                             counts[id] = held.size();
-                            barrier.await();
-                            barrier.await();
+                            await(barrier);
+                            await(barrier);
                             held.forEach(allocator::free);
                         } catch (Throwable e) {
-                            failure[id] = e;
+                            barrier.reset(); // the others' waits end with BrokenBarrierException
+                            throw e;
                         }
                     });
                 }
-                barrier.await();
-                barrier.await();
-                MemStats full = TestSupport.stats(allocator);
-                long resident = TestSupport.resident(full);
-                assertTrue(resident <= cap, "Sys - Released " + resident + " past the cap " + cap + ", round " + round);
-                assertTrue(cap - resident < Math.min(LARGE_MAPPING, chunk64k),
-                        "both threads stopped while a chunk still fit: Sys - Released " + resident + ", round " + round);
-                assertEquals(counts[0] * LARGE_MAPPING + counts[1] * 64 * 1024, full.inuse(), "round " + round);
-                TestSupport.assertConserved(full);
-                barrier.await();
-                for (Thread thread : threads) {
-                    thread.join();
+                try {
+                    await(barrier);
+                    await(barrier);
+                    MemStats full = TestSupport.stats(allocator);
+                    long resident = TestSupport.resident(full);
+                    assertTrue(resident <= cap, "Sys - Released " + resident + " past the cap " + cap + ", round " + round);
+                    assertTrue(cap - resident < Math.min(LARGE_MAPPING, chunk64k),
+                            "both threads stopped while a chunk still fit: Sys - Released " + resident + ", round " + round);
+                    assertEquals(counts[0] * LARGE_MAPPING + counts[1] * 64 * 1024, full.inuse(), "round " + round);
+                    TestSupport.assertConserved(full);
+                    await(barrier);
+                } catch (AssertionError e) {
+                    barrier.reset(); // lets the racers go: they free nothing, and end
+                    TestThreads.joinAll(threads);
+                    throw e;
+                } catch (BrokenBarrierException | TimeoutException e) {
+                    TestThreads.joinAll(threads);
+                    failure.rethrow("round " + round);
+                    throw new AssertionError("round " + round + ": the racers did not meet", e);
                 }
-                for (Throwable e : failure) {
-                    if (e != null) {
-                        throw new AssertionError("round " + round, e);
-                    }
-                }
+                TestThreads.joinAll(threads);
+                failure.rethrow("round " + round);
                 allocator.trim();
                 assertEquals(0, TestSupport.resident(TestSupport.stats(allocator)), "all given back, round " + round);
             }
@@ -159,6 +169,11 @@ class MemoryLimitTest {
             System.out.printf("memory limit race: %d rounds of 2 threads, peak Sys - Released %,d bytes, cap %,d bytes%n",
                     rounds, peak.get(), cap);
         }
+    }
+
+    /** A barrier wait that ends: after {@link TestThreads#WAIT}, or when a racer failed and broke the barrier. */
+    private static void await(CyclicBarrier barrier) throws Exception {
+        barrier.await(TestThreads.WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Test

@@ -153,12 +153,14 @@ class MisuseTest {
     @org.junit.jupiter.api.Test
     void aStaleSegmentAfterTrimReadsZerosAndItsFreeIsRefusedAndChangesNothing() throws Exception {
         MemorySegment[] block = new MemorySegment[1];
-        Thread thread = Thread.ofPlatform().start(() -> {
+        TestThreads.Failure failure = new TestThreads.Failure();
+        Thread thread = TestThreads.start("short-lived", failure, () -> {
             block[0] = allocator.allocate(4096);
             block[0].fill((byte) 0x5A);
             allocator.free(block[0]);
         });
-        thread.join();
+        TestThreads.joinAll(thread);
+        failure.rethrow("the short-lived thread failed");
         assertTrue(allocator.trim() > 0, "the ended thread's block went central, and its chunk to the OS");
         MemStats before = TestSupport.stats(allocator);
         assertTrue(before.released() >= 4096 * 16, "the chunk counts as released\n" + before);

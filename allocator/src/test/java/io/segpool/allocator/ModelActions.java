@@ -224,8 +224,11 @@ final class ModelActions {
     }
 
     private static void closeCache(ModelRun run, int worker, Handle handle) {
-        ModelExpect expect = handle.stripe ? viaHandle(run, handle, worker, ModelExpect.accept("end of the borrow"))
-                : ModelExpect.accept("closing a platform thread's cache does nothing");
+        ModelExpect expect = !handle.stripe ? ModelExpect.accept("closing a platform thread's cache does nothing")
+                : handle.depth == 0 && !heldByAnother(run, handle)
+                ? ModelExpect.accept("closing a borrow that was given back does nothing")
+                : handle.depth == 0 ? ModelExpect.refuse(handle + " is held by another borrower", WRONG_THREAD)
+                : viaHandle(run, handle, worker, ModelExpect.accept("end of the borrow"));
         Outcome outcome = run.callAnyTime(worker, handle + ".close()", expect, false, () -> {
             handle.cache.close();
             return null;
@@ -233,6 +236,16 @@ final class ModelActions {
         if (outcome.accepted() && handle.stripe) {
             handle.depth--;
         }
+    }
+
+    /** Whether another handle the model knows holds the same stripe in an open borrow. */
+    private static boolean heldByAnother(ModelRun run, Handle handle) {
+        for (Handle other : run.handles) {
+            if (other != handle && other.cache == handle.cache && other.depth > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void readStats(ModelRun run, int worker) {

@@ -54,7 +54,7 @@ class RingCacheTest {
     }
 
     @Test
-    void blocksOfABatchAreDistinctAlignedAndInsideOneChunk() {
+    void blocksAreDistinctAndAlignedToTheirSize() {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             ThreadCache cache = allocator.threadCache();
             Set<Long> seen = new HashSet<>();

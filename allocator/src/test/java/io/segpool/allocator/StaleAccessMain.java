@@ -23,7 +23,9 @@ public final class StaleAccessMain {
             small[0].set(ValueLayout.JAVA_LONG, 0, 42);
             allocator.free(small[0]);
         });
-        thread.join();
+        if (!thread.join(java.time.Duration.ofSeconds(30))) {
+            throw new AssertionError("the allocating thread did not finish in 30 s");
+        }
         long trimmed = allocator.trim();
         long stale = small[0].get(ValueLayout.JAVA_LONG, 0);
         if (trimmed == 0 || stale != 0) {

@@ -19,9 +19,10 @@ class ThreadLifecycleTest {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             MemStats before = TestSupport.stats(allocator);
             List<Thread> threads = new ArrayList<>();
+            TestThreads.Failure failure = new TestThreads.Failure();
             for (int t = 0; t < 1000; t++) {
                 int seed = t;
-                threads.add(Thread.ofPlatform().start(() -> {
+                threads.add(TestThreads.start("short-lived-" + t, failure, () -> {
                     MemorySegment[] blocks = new MemorySegment[40];
                     for (int i = 0; i < blocks.length; i++) {
                         blocks[i] = allocator.allocate(16L << (seed + i) % 12);
@@ -31,9 +32,8 @@ class ThreadLifecycleTest {
                     }
                 }));
             }
-            for (Thread thread : threads) {
-                thread.join();
-            }
+            TestThreads.joinAll(threads);
+            failure.rethrow("a short-lived thread failed");
             MemStats beforeTrim = TestSupport.stats(allocator);
             TestSupport.assertConserved(beforeTrim);
             assertEquals(0, beforeTrim.cached(), "readMemStats reclaimed every ended thread's cache\n" + beforeTrim);
@@ -60,14 +60,14 @@ class ThreadLifecycleTest {
             int rounds = 2_000;
             int width = 4;
             int largest = 0;
+            TestThreads.Failure failure = new TestThreads.Failure();
             for (int round = 0; round < rounds; round++) {
                 Thread[] threads = new Thread[width];
                 for (int t = 0; t < width; t++) {
-                    threads[t] = Thread.ofPlatform().start(() -> allocator.free(allocator.allocate(96)));
+                    threads[t] = TestThreads.start("churn-" + t, failure, () -> allocator.free(allocator.allocate(96)));
                 }
-                for (Thread thread : threads) {
-                    thread.join();
-                }
+                TestThreads.joinAll(threads);
+                failure.rethrow("round " + round);
                 largest = Math.max(largest, allocator.cacheTableAcquire().length);
             }
             MemStats stats = TestSupport.stats(allocator);
@@ -85,18 +85,18 @@ class ThreadLifecycleTest {
     void aThreadsCachedBlocksGoCentralOnTheNextSlowPathOfAnotherThread() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             int cls = SizeClasses.classOf(64);
-            Thread shortLived = Thread.ofPlatform().start(() -> allocator.free(allocator.allocate(64)));
-            shortLived.join();
+            TestThreads.Failure failure = new TestThreads.Failure();
+            TestThreads.joinAll(TestThreads.start("short-lived", failure, () -> allocator.free(allocator.allocate(64))));
             // A new thread registers, so its first refill scans and reclaims the ended thread's ring.
-            Thread next = Thread.ofPlatform().start(() -> allocator.allocate(128));
-            next.join();
+            TestThreads.joinAll(TestThreads.start("next", failure, () -> allocator.allocate(128)));
+            failure.rethrow("a thread failed");
             assertEquals(CentralStack.BATCH, allocator.central(cls).blockCount(),
                     "the ended thread's 16 blocks are back on the central stack");
         }
     }
 
     @Test
-    void aMillionVirtualThreadsShareABoundedSetOfCaches() throws Exception {
+    void aHundredThousandVirtualThreadsShareABoundedSetOfCaches() throws Exception {
         int threads = 100_000;
         try (NativeAllocator allocator = NativeAllocator.create()) {
             AtomicInteger done = new AtomicInteger();
@@ -111,9 +111,7 @@ class ThreadLifecycleTest {
                     done.incrementAndGet();
                 }));
             }
-            for (Thread thread : started) {
-                thread.join();
-            }
+            TestThreads.joinAll(started);
             MemStats stats = TestSupport.stats(allocator);
             int bound = 2 * Runtime.getRuntime().availableProcessors();
             System.out.printf("virtual threads: %,d ran, %d thread caches (bound %d)%n", done.get(),
@@ -130,7 +128,7 @@ class ThreadLifecycleTest {
     void virtualThreadsCannotHoldACache() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             Throwable[] thrown = new Throwable[1];
-            Thread.ofVirtual().start(() -> thrown[0] = catching(allocator::threadCache)).join();
+            TestThreads.joinAll(Thread.ofVirtual().start(() -> thrown[0] = catching(allocator::threadCache)));
             assertTrue(thrown[0] instanceof IllegalStateException, String.valueOf(thrown[0]));
             assertTrue(thrown[0].getMessage().contains("virtual"), thrown[0].getMessage());
         }
@@ -143,7 +141,7 @@ class ThreadLifecycleTest {
             MemorySegment block = mine.allocate(64);
             MemStats before = TestSupport.stats(allocator);
             Throwable[] thrown = new Throwable[1];
-            Thread.ofPlatform().start(() -> thrown[0] = catching(() -> mine.free(block))).join();
+            TestThreads.joinAll(Thread.ofPlatform().start(() -> thrown[0] = catching(() -> mine.free(block))));
             assertTrue(thrown[0] instanceof WrongThreadException, String.valueOf(thrown[0]));
             assertTrue(thrown[0].getMessage().contains("belongs to the thread"), thrown[0].getMessage());
             assertEquals(before, TestSupport.stats(allocator));

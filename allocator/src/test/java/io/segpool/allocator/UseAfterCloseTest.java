@@ -51,4 +51,21 @@ class UseAfterCloseTest {
         }
         assertTrue(refused != null && refused.getMessage().contains("closed"), "the refill after close is refused");
     }
+
+    /**
+     * An address is not a segment: nothing stops native code that is handed one after close from
+     * touching unmapped memory. So a held cache with checks off must refuse allocateAddress after
+     * close even on a ring hit (issue 17 item 8: today the ring hands out an address inside the
+     * unmapped reservation).
+     */
+    @Test
+    void anUncheckedHeldCacheHandsOutNoAddressAfterClose() {
+        NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
+        ThreadCache cache = allocator.threadCache();
+        cache.freeAddress(cache.allocateAddress(64), 64); // a block stays in the ring: the next take is a ring hit
+        allocator.close();
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> cache.allocateAddress(64),
+                "a ring hit after close handed out an address in unmapped memory");
+        assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+    }
 }
