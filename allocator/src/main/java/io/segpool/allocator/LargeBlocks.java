@@ -307,6 +307,9 @@ final class LargeBlocks {
             if (size >= 0 && live >= 0 && size <= live - (offset - start)) {
                 return heap.all.asSlice(offset, size);
             }
+            if (size == 0 && offset > 0 && endsLiveBlock(offset)) {
+                return heap.all.asSlice(offset, 0); // the empty view at a block's end, as asSlice allows
+            }
             throw Refusals.viewBeyondBlock(address, size, heap.base + start, live);
         }
         Chunk chunk = ChunkMap.lookup(address);
@@ -322,6 +325,16 @@ final class LargeBlocks {
             throw Refusals.viewBeyondBlock(address, size, chunk.base, handedOut < 0 ? -1 : handedOut);
         }
         return chunk.slice(address, size);
+    }
+
+    /** True when heap offset {@code end} is exactly the end of a class block that is handed out. */
+    private boolean endsLiveBlock(long end) {
+        long last = end - SizeClasses.GRANULE;
+        if (heap.roomInBlock(last) != SizeClasses.GRANULE) {
+            return false;
+        }
+        long start = heap.blockStart(last);
+        return !checked || heap.handedOutSize(start) >= 0;
     }
 
     void releaseAll() {

@@ -306,12 +306,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
-        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
-        // Unchecked, a ring hit after close() touches no state table: see ThreadCache.allocateAddress0.
-        if (mode == ThreadCache.UNCHECKED && !heap.isAlive()) {
-            throw Refusals.closed();
-        }
-        return heap.base + offset;
+        return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
     }
 
     /**

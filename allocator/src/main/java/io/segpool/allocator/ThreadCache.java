@@ -250,13 +250,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return allocator.large.allocate(size, 1).address();
         }
-        long offset = take(SizeClasses.classOf(size), size);
-        // Unchecked, a ring hit after close() touches no state table, so nothing threw: the
-        // address is no longer mapped and must not leave. (Checked, the state write throws.)
-        if (mode == UNCHECKED && !scope.isAlive()) {
-            throw Refusals.closed();
-        }
-        return base + offset;
+        return base + take(SizeClasses.classOf(size), size);
     }
 
     void free0(MemorySegment segment) {
@@ -301,7 +295,13 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         long offset = ring[HEADER - 1 + n];
         if (mode == CHECKED) {
             markHandedOut(sizeClass, offset, size);
-        } else if (mode != UNCHECKED) {
+        } else if (mode == UNCHECKED) {
+            // Unchecked, a ring hit after close() touches no state table, so nothing else would
+            // throw: the block is no longer mapped and must not leave. (Checked, the state write throws.)
+            if (!scope.isAlive()) {
+                throw Refusals.closed();
+            }
+        } else {
             RuntimeException trapped = handOutExtras(sizeClass, offset, size);
             if (trapped != null) {
                 ring[COUNT] = n - 1;

@@ -47,7 +47,7 @@ class AllocatorModelTest {
     private static final int SEEDS = 20;
     private static final int STEPS = 20_000;
     /** Tries (and refusals) of each kind of wrong call in every seed, at least. */
-    static final int MIN_PER_KIND = 5;
+    static final int MIN_PER_KIND = 3;
     /** Wrong calls from each route, and right calls on each, in every seed, at least. */
     private static final int MIN_PER_ROUTE = 100;
 

@@ -73,7 +73,7 @@ final class ModelActions {
 
     /** The rule of a call through {@code handle} from {@code worker}: the owner check, then {@code op}'s own rule. */
     static ModelExpect viaHandle(ModelRun run, Handle handle, int worker, ModelExpect op) {
-        if (handle.stripe && handle.depth == 0) {
+        if (handle.stripe && handle.depth <= 0) {
             return ModelExpect.refuse(handle + " used after its borrow was closed", ISE);
         }
         if (handle.stripe ? !run.workers.isVirtual(worker) : handle.owner != worker) {
@@ -233,7 +233,7 @@ final class ModelActions {
             handle.cache.close();
             return null;
         });
-        if (outcome.accepted() && handle.stripe) {
+        if (outcome.accepted() && handle.stripe && handle.depth > 0) {
             handle.depth--;
         }
     }

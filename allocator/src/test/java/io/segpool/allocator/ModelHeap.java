@@ -232,6 +232,10 @@ final class ModelHeap {
         }
         ModelBlock block = covering(address);
         if (block == null) {
+            ModelBlock before = size == 0 ? covering(address - 1) : null;
+            if (before != null && !before.large && before.end() == address) {
+                return ModelExpect.accept("the empty view at the end of live " + before);
+            }
             return ModelExpect.refuse("no live block holds 0x" + Long.toHexString(address), IAE);
         }
         long room = block.large ? block.size - (address - block.address) : block.end() - address;

@@ -259,6 +259,9 @@ final class ModelWrongCalls {
         if (view.address() != address || view.byteSize() != n) {
             throw run.broken("segment(address, size) is that view", view.toString());
         }
+        if (holder == null) {
+            return; // the empty view at a block's end: nothing to compare, nothing to free
+        }
         long stamped = Math.min(n, Math.max(0, holder.address + holder.size - address));
         long from = holder.patternOffset + (address - holder.address);
         if (MemorySegment.mismatch(view, 0, stamped, run.pattern, from, from + stamped) != -1) {

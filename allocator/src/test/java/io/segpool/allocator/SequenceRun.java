@@ -125,7 +125,8 @@ final class SequenceRun implements AutoCloseable {
         Outcome<MemorySegment> got = threads.run(route, random.nextBoolean(), api -> byAddress
                 ? MemorySegment.ofAddress(api.allocateAddress(size))
                 : alignment != 0 ? api.allocate(size, alignment) : api.allocate(size));
-        if (got.thrown() instanceof OutOfMemoryError refused) {
+        if (got.thrown() instanceof OutOfMemoryError || got.thrown() instanceof MemoryLimitException) {
+            Throwable refused = got.thrown();
             assertTrue(limit != 0 || mapper.refused() > 0, "refused with no limit and no OS refusal: " + refused);
             memoryRefusals++;
             return null;

@@ -121,7 +121,12 @@ final class SequenceWrongFrees {
                     yield false;
                 }
                 long from = block.viewLimit() == 0 || random.nextBoolean() ? 0 : random.nextLong(block.viewLimit());
-                yield calls.view(kind, block.address() + from, random.nextLong(block.viewLimit() - from + 1), block);
+                if (block.viewLimit() - from < 1) {
+                    yield false;
+                }
+                // At least one byte: an empty view at a free block's start is also the empty view
+                // at the end of the block before it, which may be live.
+                yield calls.view(kind, block.address() + from, 1 + random.nextLong(block.viewLimit() - from), block);
             }
             default -> throw new IllegalArgumentException(kind + " is not a wrong free of the model's blocks");
         };
@@ -252,10 +257,16 @@ final class SequenceWrongFrees {
         return block;
     }
 
-    /** A large block freed before (whose address this allocator has not handed out again), or freed now. */
+    /** Whether a live block overlaps {@code [address, address + length)}: the OS may map a new span over a freed one. */
+    private boolean coveredByLive(long address, long length) {
+        java.util.Map.Entry<Long, Block> below = run.live.lowerEntry(address + length);
+        return below != null && below.getKey() + below.getValue().footprint() > address;
+    }
+
+    /** A large block freed before (no live block overlaps it since), or freed now. */
     private Block freedLarge() {
         for (Block block : run.recentlyFreed) {
-            if (block.large() && !run.live.containsKey(block.address()) && random.nextBoolean()) {
+            if (block.large() && !coveredByLive(block.address(), block.footprint()) && random.nextBoolean()) {
                 return block;
             }
         }
