@@ -126,6 +126,25 @@ class HeapTest {
         }
     }
 
+    /** The class table holds 2048 grains (128 MiB of heap) a page: chunks past it are found too. */
+    @Test
+    void chunksPastTheFirstPageOfTheClassTableAreFoundByAddress() {
+        long size = SizeClasses.MAX_SIZE; // one block per 1 MiB chunk: committed, never touched
+        int count = 130;
+        try (NativeAllocator allocator = NativeAllocator.create()) {
+            long[] blocks = new long[count];
+            for (int i = 0; i < count; i++) {
+                blocks[i] = allocator.allocateAddress(size);
+            }
+            assertTrue(allocator.heap.topAcquire() > 2048 * GRAIN);
+            for (long block : blocks) {
+                assertEquals(size - 16, allocator.segment(block + 16, size - 16).byteSize());
+                allocator.freeAddress(block, size);
+            }
+            assertEquals(0, TestSupport.stats(allocator).inuse());
+        }
+    }
+
     @Test
     void theHeapsMappingAndReleaseOfAChunkAreRecorded() throws Exception {
         Path file = Files.createTempFile("segpool-heap", ".jfr");

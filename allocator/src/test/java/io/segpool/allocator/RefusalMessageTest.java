@@ -91,7 +91,12 @@ class RefusalMessageTest {
         MemorySegment block = allocator.segment(b, 80);
         refused(IllegalArgumentException.class, intoBlock(b + 8, 72, 8, 80), () -> allocator.free(block.asSlice(8)));
         refused(IllegalArgumentException.class, intoBlock(small + 8, 16, 8, 16), () -> allocator.freeAddress(small + 8, 16));
+        refused(IllegalArgumentException.class, "segment(" + hex(b + 16) + ", -1): the size is negative",
+                () -> allocator.segment(b + 16, -1));
         allocator.freeAddress(b, 80); // the block itself still frees
+        allocator.close();
+        IllegalStateException closed = assertThrows(IllegalStateException.class, () -> allocator.segment(small, -1));
+        assertEquals(Refusals.closed().getMessage(), closed.getMessage());
     }
 
     @Test

@@ -57,6 +57,11 @@ class ReleasedRangeMutationTest {
         MemStats stats = TestSupport.stats(allocator);
         assertEquals(5 * CHUNK, stats.sys());
         assertEquals(3 * CHUNK, stats.released());
+        // The chunks on either side of the range are untouched by its release.
+        assertEquals(64, allocator.segment(pin, 64).byteSize());
+        assertEquals(512, allocator.segment(lastPin, 512).byteSize());
+        cache.freeAddress(lastPin, 512);
+        assertEquals(lastPin, cache.allocateAddress(512));
     }
 
     @AfterEach
