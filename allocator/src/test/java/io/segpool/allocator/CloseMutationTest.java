@@ -77,6 +77,7 @@ class CloseMutationTest {
 
     @Test
     void aClosedAllocatorOwnsNothingAndFreesAfterCloseAreRefusedAsClosed() {
+        RefusalMessageTest.forgetClosedAllocators();
         try (NativeAllocator allocator = NativeAllocator.create()) {
             NativeAllocator other = NativeAllocator.create();
             long theirs = other.allocateAddress(64);

@@ -81,6 +81,7 @@ class LargeBlockMutationTest {
 
     @Test
     void wrongFreesOfALargeBlockNameTheBlock() {
+        RefusalMessageTest.forgetClosedAllocators();
         MemorySegment block = allocator.allocate(SIZE);
         long base = block.address();
         String into = "free: segment " + hex(base + 65536) + " (" + SIZE + " bytes) starts 65536 bytes into a " + SPAN
@@ -118,6 +119,7 @@ class LargeBlockMutationTest {
 
     @Test
     void aForgedSegmentIsTheHeapsOnlyInsideTheHeap() {
+        RefusalMessageTest.forgetClosedAllocators();
         long base = allocator.heap.base;
         long size = 64;
         MemorySegment atStart = MemorySegment.ofAddress(base).reinterpret(size);

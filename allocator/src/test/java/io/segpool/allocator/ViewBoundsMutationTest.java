@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * names the block's start (hex), its size and how far the address is from its end. Checked over a
  * whole chunk of each class, with the chunk not at the heap's start, for classes whose chunks span
  * one to sixteen 64 KiB grains: at both ends of a sample of blocks, at every 16-byte step of a
- * smaller sample, and around every grain boundary, where the block holding an address starts in an earlier
- * grain than the address.
+ * smaller sample, and around every grain boundary, where the block holding an address starts in
+ * an earlier grain than the address.
  *
  * <p>Interior addresses on a 64-byte boundary of blocks of 64 B and more are left out until
  * issue 17's first defect is fixed (the view check takes them for a block start).
