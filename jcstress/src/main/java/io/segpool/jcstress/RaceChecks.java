@@ -76,6 +76,11 @@ final class RaceChecks {
         return twice;
     }
 
+    /** Distinct values over all of {@code held}: the blocks a test holds, each counted once. */
+    static int distinct(long[]... held) {
+        return (int) Arrays.stream(held).flatMapToLong(Arrays::stream).distinct().count();
+    }
+
     /**
      * Counts the broken figures of {@code stats} against what the test did with blocks of
      * {@code size} bytes: Sys == Inuse + Cached + Central + Released (+ {@code heldElsewhere} bytes
