@@ -27,6 +27,19 @@ final class RaceChecks {
     }
 
     /**
+     * An allocator for one test instance. jcstress makes millions of them, so each reserves a
+     * small heap (the 1 GiB that a memory limit of 64 MiB gives) rather than the default 64 GiB.
+     */
+    static NativeAllocator newAllocator() {
+        return newAllocator(AllocatorConfig.defaults());
+    }
+
+    /** {@link #newAllocator()} with the settings of {@code config} besides. */
+    static NativeAllocator newAllocator(AllocatorConfig config) {
+        return NativeAllocator.create(config.withMemoryLimit(64L << 20));
+    }
+
+    /**
      * Joins {@code thread}: true if it ended, false if it was still running after
      * {@link #JOIN_TIMEOUT}. After the first timeout in this VM, later calls wait not at all:
      * a hang (a stripe that never comes back) hangs every state alike, and waiting the full
@@ -34,24 +47,28 @@ final class RaceChecks {
      * after its verdict. The thread's writes happen-before a return of true (JLS 17.4.4).
      */
     static boolean joined(Thread thread) {
-        try {
-            if (thread.join(hungBefore ? Duration.ZERO : JOIN_TIMEOUT)) {
-                return true;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+        if (join(thread, hungBefore ? Duration.ZERO : JOIN_TIMEOUT)) {
+            return true;
         }
         hungBefore = true;
         return false;
     }
 
     /**
-     * An allocator for one test instance. jcstress makes millions of them, so each reserves a
-     * small heap (the 1 GiB that a memory limit of 64 MiB gives) rather than the default 64 GiB.
+     * Joins {@code thread} for up to {@link #JOIN_TIMEOUT} whatever happened before: for a thread
+     * that must end (set-up work, or a hung thread after the test freed what it waited for).
      */
-    static NativeAllocator newAllocator() {
-        return NativeAllocator.create(AllocatorConfig.defaults().withMemoryLimit(64L << 20));
+    static boolean ended(Thread thread) {
+        return join(thread, JOIN_TIMEOUT);
+    }
+
+    private static boolean join(Thread thread, Duration timeout) {
+        try {
+            return thread.join(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Addresses that occur more than once over all of {@code held}: each is a block handed out twice. */
