@@ -25,6 +25,8 @@ final class Borrower implements Runnable {
     private final SizeCase sizes;
     private final long salt;
     private final boolean closes;
+    /** The gate the borrower waits at before it borrows, or null. */
+    private final StartGate gate;
     /** The cache the borrow returned: a stripe, compared by identity. */
     ThreadCache stripe;
     /** The blocks still held when the thread ended. */
@@ -35,11 +37,12 @@ final class Borrower implements Runnable {
     int threw;
     Thread thread;
 
-    Borrower(NativeAllocator allocator, SizeCase sizes, int id, boolean closes) {
+    Borrower(NativeAllocator allocator, SizeCase sizes, int id, boolean closes, StartGate gate) {
         this.allocator = allocator;
         this.sizes = sizes;
         this.salt = 0x9E37_79B9_7F4A_7C15L * (id + 1);
         this.closes = closes;
+        this.gate = gate;
     }
 
     /** Starts the virtual thread. */
@@ -50,6 +53,9 @@ final class Borrower implements Runnable {
 
     @Override
     public void run() {
+        if (gate != null) {
+            gate.arriveAndAwait();
+        }
         try {
             ThreadCache cache = allocator.borrowCache();
             stripe = cache;

@@ -42,9 +42,10 @@ public class DeadBorrowReclaimBroken {
     private final SizeCase sizes = SizeCase.DEFAULT;
     private final NativeAllocator allocator = RaceChecks.newAllocator();
     private final ModelStripes stripes = new ModelStripes(allocator, sizes, 1);
-    private final ModelBorrower dead = new ModelBorrower(false);
-    private final ModelBorrower first = new ModelBorrower(true);
-    private final ModelBorrower second = new ModelBorrower(false);
+    private final StartGate gate = new StartGate(2);
+    private final ModelBorrower dead = new ModelBorrower(false, null);
+    private final ModelBorrower first = new ModelBorrower(true, gate);
+    private final ModelBorrower second = new ModelBorrower(false, gate);
 
     public DeadBorrowReclaimBroken() {
         if (!RaceChecks.ended(dead.start())) {
@@ -82,13 +83,15 @@ public class DeadBorrowReclaimBroken {
     /** A borrower on the model stripe, as {@link Borrower} is on the allocator's. */
     private final class ModelBorrower implements Runnable {
         private final boolean givesBack;
+        private final StartGate gate;
         long[] kept = new long[0];
         int threw;
         int hung;
         Thread thread;
 
-        ModelBorrower(boolean givesBack) {
+        ModelBorrower(boolean givesBack, StartGate gate) {
             this.givesBack = givesBack;
+            this.gate = gate;
         }
 
         Thread start() {
@@ -98,6 +101,9 @@ public class DeadBorrowReclaimBroken {
 
         @Override
         public void run() {
+            if (gate != null) {
+                gate.arriveAndAwait();
+            }
             Thread me = Thread.currentThread();
             long deadline = System.nanoTime() + RaceChecks.JOIN_TIMEOUT.toNanos();
             while (!stripes.tryTake(0, me) && !stripes.reclaimUnsafely(0, me)) {

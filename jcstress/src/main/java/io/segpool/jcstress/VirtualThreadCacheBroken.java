@@ -44,6 +44,8 @@ public class VirtualThreadCacheBroken {
     private final ModelStripes stripes = new ModelStripes(allocator, sizes, 1);
     private final long[] held1 = new long[ALLOCATED - FREED];
     private final long[] held2 = new long[ALLOCATED - FREED];
+    /** The two virtual threads meet here before their first call, so that their calls overlap. */
+    private final StartGate gate = new StartGate(2);
     private int faults1;
     private int faults2;
 
@@ -60,6 +62,7 @@ public class VirtualThreadCacheBroken {
     private int inVirtualThread(long[] held) {
         int[] fault = new int[1];
         Thread thread = Thread.ofVirtual().start(() -> {
+            gate.arriveAndAwait();
             try {
                 Thread me = Thread.currentThread();
                 long[] all = new long[ALLOCATED];

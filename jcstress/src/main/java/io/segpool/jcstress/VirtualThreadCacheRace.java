@@ -41,6 +41,8 @@ public class VirtualThreadCacheRace {
     private final NativeAllocator allocator = RaceChecks.newAllocator();
     private final long[] held1 = new long[allocated - freed];
     private final long[] held2 = new long[allocated - freed];
+    /** The two virtual threads meet here before their first call, so that their calls overlap. */
+    private final StartGate gate = new StartGate(2);
     private int faults1;
     private int faults2;
 
@@ -57,6 +59,7 @@ public class VirtualThreadCacheRace {
     private int inVirtualThread(long[] held) {
         int[] fault = new int[1];
         Thread thread = Thread.ofVirtual().start(() -> {
+            gate.arriveAndAwait();
             try {
                 long[] all = new long[allocated];
                 for (int i = 0; i < all.length; i++) {
