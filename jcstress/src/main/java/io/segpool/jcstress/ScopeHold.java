@@ -13,9 +13,9 @@ import java.lang.invoke.MethodType;
  * when a block's view is inside a blocking write while another thread's free evicts it.
  *
  * <p>A real blocking call would need a thread per jcstress state; this takes the same hold the
- * JDK takes, {@code jdk.internal.foreign.MemorySessionImpl.acquire0()} and {@code release0()}, which
- * needs {@code --add-exports=java.base/jdk.internal.foreign=ALL-UNNAMED} (jcstress/run.sh passes it
- * to every forked VM). Without it this class fails to initialise, and the test using it errors
+ * JDK takes, {@code jdk.internal.foreign.MemorySessionImpl.acquire0()} and {@code release0()},
+ * which needs {@code --add-exports=java.base/jdk.internal.foreign=ALL-UNNAMED} (jcstress/run.sh
+ * passes it to every forked VM). Without it this class fails to initialise, and the test using it errors
  * instead of passing untested.
  */
 final class ScopeHold {

@@ -21,8 +21,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 /**
  * {@code trim()} racing a refill of the class it trims. The state carves three chunks of its class
  * (the next of 64 B, 80 B, 1024 B and 256 KiB: for 1024 B, 64 blocks each; for 80 B, 4096 in a
- * 320 KiB chunk; for 256 KiB, one) and puts all their blocks back on the central stack, the last chunk's
- * on top. One actor refills a ring's batch from the central stack (through the test seam,
+ * 320 KiB chunk; for 256 KiB, one) and puts all their blocks back on the central stack, the last
+ * chunk's on top. One actor refills a ring's batch from the central stack (through the test seam,
  * {@link EngineAccess#refill}) and writes a stamp into each block it got, through
  * {@link NativeAllocator#segment(long, long)}; the other calls {@link NativeAllocator#trim()}.
  *
