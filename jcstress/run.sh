@@ -7,7 +7,9 @@
 #                            close), so a full epoch of 40 x 256 states outlasts the 200 ms iteration
 #   jcstress/run.sh full     jcstress -m default: the longer run, for a change to the concurrency code
 #   jcstress/run.sh broken   the deliberately broken variants (*Broken): passes only if each of them
-#                            DID see a FORBIDDEN outcome, proving the test shapes can fail
+#                            DID see a FORBIDDEN outcome, proving the test shapes can fail. Quick, with
+#                            -sc false: one compilation mode per VM configuration (5 forks per test,
+#                            not 15), as a broken variant only has to be caught once, not everywhere
 #
 # The real tests are the classes whose names end in Race, the broken ones end in Broken. Results
 # go to jcstress/target/results-MODE/ (HTML) and jcstress/target/jcstress-MODE.log.
@@ -18,7 +20,7 @@ mode="${1:-quick}"
 case "$mode" in
   quick)  preset=quick;   select='Race$';   extra=(-strideCount 8) ;;
   full)   preset=default; select='Race$';   extra=() ;;
-  broken) preset=quick;   select='Broken$'; extra=(-strideCount 8) ;;
+  broken) preset=quick;   select='Broken$'; extra=(-strideCount 8 -sc false) ;;
   *) echo "usage: jcstress/run.sh [quick|full|broken]" >&2; exit 2 ;;
 esac
 suffix="${select%\$}"
@@ -37,11 +39,14 @@ log="$out/jcstress-$mode.log"
 rm -rf "$out/results-$mode"
 
 # -jvmArgsPrepend keeps jcstress's auto-detected VM configurations (-jvmArgs would replace them
-# with one) and adds native access to each forked test VM: mmap goes through the FFM Linker.
+# with one) and adds to each forked test VM: native access (mmap goes through the FFM Linker), and
+# the JDK's memory-session internals, which SpillFaultRefillRace uses to hold a large block's
+# segment as a blocking downcall does (ScopeHold), so that unmapping it fails.
+vm_args="--enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.foreign=ALL-UNNAMED"
 set +e
 # Run from target/: jcstress drops its result blob in the working directory.
 (cd "$out" && "$java" --enable-native-access=ALL-UNNAMED -jar jcstress.jar -m "$preset" "${extra[@]}" -v -t "$select" \
-  -jvmArgsPrepend --enable-native-access=ALL-UNNAMED -r "results-$mode" >"jcstress-$mode.log" 2>&1)
+  -jvmArgsPrepend "$vm_args" -r "results-$mode" >"jcstress-$mode.log" 2>&1)
 jcstress_rc=$?
 set -e
 

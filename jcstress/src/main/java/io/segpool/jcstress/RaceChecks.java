@@ -4,6 +4,7 @@ import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
 
+import java.time.Duration;
 import java.util.Arrays;
 
 /**
@@ -13,8 +14,14 @@ import java.util.Arrays;
  */
 final class RaceChecks {
 
-    /** The block size the tests use: class 1024 B, 64 blocks (four batches) to a 64 KiB chunk. */
-    static final long SIZE = 1024;
+    /**
+     * How long an actor waits for a thread it started before it counts the thread as hung: far
+     * beyond any correct run (microseconds), short enough that a hang fails the test in minutes.
+     */
+    static final Duration JOIN_TIMEOUT = Duration.ofSeconds(2);
+
+    /** Set once a join in this VM timed out: the run has failed, later joins only look. */
+    private static volatile boolean hungBefore;
 
     private RaceChecks() {
     }
@@ -24,7 +31,44 @@ final class RaceChecks {
      * small heap (the 1 GiB that a memory limit of 64 MiB gives) rather than the default 64 GiB.
      */
     static NativeAllocator newAllocator() {
-        return NativeAllocator.create(AllocatorConfig.defaults().withMemoryLimit(64L << 20));
+        return newAllocator(AllocatorConfig.defaults());
+    }
+
+    /** {@link #newAllocator()} with the settings of {@code config} besides. */
+    static NativeAllocator newAllocator(AllocatorConfig config) {
+        return NativeAllocator.create(config.withMemoryLimit(64L << 20));
+    }
+
+    /**
+     * Joins {@code thread}: true if it ended, false if it was still running after
+     * {@link #JOIN_TIMEOUT}. After the first timeout in this VM, later calls wait not at all:
+     * a hang (a stripe that never comes back) hangs every state alike, and waiting the full
+     * timeout for each of an epoch's thousands of states would keep the run going for hours
+     * after its verdict. The thread's writes happen-before a return of true (JLS 17.4.4).
+     */
+    static boolean joined(Thread thread) {
+        if (join(thread, hungBefore ? Duration.ZERO : JOIN_TIMEOUT)) {
+            return true;
+        }
+        hungBefore = true;
+        return false;
+    }
+
+    /**
+     * Joins {@code thread} for up to {@link #JOIN_TIMEOUT} whatever happened before: for a thread
+     * that must end (set-up work, or a hung thread after the test freed what it waited for).
+     */
+    static boolean ended(Thread thread) {
+        return join(thread, JOIN_TIMEOUT);
+    }
+
+    private static boolean join(Thread thread, Duration timeout) {
+        try {
+            return thread.join(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Addresses that occur more than once over all of {@code held}: each is a block handed out twice. */
@@ -49,12 +93,17 @@ final class RaceChecks {
         return twice;
     }
 
+    /** Distinct values over all of {@code held}: the blocks a test holds, each counted once. */
+    static int distinct(long[]... held) {
+        return (int) Arrays.stream(held).flatMapToLong(Arrays::stream).distinct().count();
+    }
+
     /**
-     * Counts the broken figures of {@code stats} against what the test did: Sys == Inuse + Cached +
-     * Central + Released (+ {@code heldElsewhere} bytes that the test holds outside any cache),
-     * mallocs, frees and Inuse exact.
+     * Counts the broken figures of {@code stats} against what the test did with blocks of
+     * {@code size} bytes: Sys == Inuse + Cached + Central + Released (+ {@code heldElsewhere} bytes
+     * that the test holds outside any cache), mallocs, frees and Inuse exact.
      */
-    static int accountingErrors(MemStats stats, long mallocs, long frees, long heldElsewhere) {
+    static int accountingErrors(MemStats stats, long size, long mallocs, long frees, long heldElsewhere) {
         int errors = 0;
         if (stats.sys() != stats.inuse() + stats.cached() + stats.central() + stats.released() + heldElsewhere) {
             errors++;
@@ -65,7 +114,7 @@ final class RaceChecks {
         if (stats.frees() != frees) {
             errors++;
         }
-        if (stats.inuse() != (mallocs - frees) * SIZE) {
+        if (stats.inuse() != (mallocs - frees) * size) {
             errors++;
         }
         return errors;
