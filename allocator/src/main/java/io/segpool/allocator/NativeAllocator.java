@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An off-heap allocator of recycled native blocks. Requests up to {@link SizeClasses#MAX_SIZE}
- * are rounded up to a size class and served from the calling thread's ring cache, which trades
- * batches of 16 blocks with a per-class central stack; larger requests get a mapping of their own
- * that goes straight back to the OS on free.
+ * are rounded up to a size class and served from the calling thread's ring cache (up to 32 blocks
+ * and 256 KiB per class), which trades batches of half a ring with a per-class central stack;
+ * larger requests get a mapping of their own, kept in a bounded cache of free spans when freed.
  *
  * <p>Two ways in, with the same checks:
  * <ul>
@@ -48,12 +48,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     /** The largest request served from a size class (1 MiB); larger ones are large blocks. */
     public static final long MAX_CLASS_SIZE = SizeClasses.MAX_SIZE;
     /**
-     * Free blocks one thread keeps per size class, at most: 32 for classes up to 8 KiB, fewer above
-     * so that a ring holds at most 256 KiB (or one block, when a block is larger).
+     * The most free blocks one thread keeps for any size class: 32, for classes up to 8 KiB; a
+     * larger class's ring holds fewer, so that it holds at most 256 KiB (or one block, when a
+     * block is larger). The figure of each class is {@code MemStats.classRingCapacity}.
      */
-    public static final int RING_CAPACITY = RingCache.CAPACITY;
-    /** Blocks a ring of a class up to 8 KiB takes from or gives to its central stack at once: half its capacity. */
-    public static final int BATCH = CentralStack.BATCH;
+    public static final int MAX_RING_CAPACITY = RingCache.CAPACITY;
+    /**
+     * The most blocks a ring takes from or gives to its central stack at once: 16, half the
+     * largest ring; a class's own batch is half its ring, at least one ({@code MemStats.classBatch}).
+     */
+    public static final int MAX_BATCH = CentralStack.BATCH;
     private static final AtomicInteger SERIAL = new AtomicInteger();
 
     private static final VarHandle CACHE_TABLE;

@@ -44,7 +44,7 @@ class ChunkRefusalBudgetTest {
                 blocks[i] = cache.allocateAddress(SIZE); // the whole limit is still there
             }
             MemoryLimitException over = assertThrows(MemoryLimitException.class, () -> cache.allocateAddress(SIZE));
-            assertEquals(LIMIT, over.sys());
+            assertEquals(LIMIT, over.resident());
             for (long block : blocks) {
                 cache.freeAddress(block, SIZE);
             }

@@ -51,9 +51,9 @@ class ChunkRefusalMutationTest {
             ThreadCache cache = allocator.threadCache();
             long[] blocks = fill(cache);
             MemoryLimitException refused = assertThrows(MemoryLimitException.class, () -> cache.allocateAddress(16));
-            assertEquals("allocate: a new chunk of 16-byte blocks needs 65536 more bytes mapped, but Sys is 1048576"
-                    + " bytes and the memory limit is 1048576 bytes, even after trim(); free blocks, or raise"
-                    + " AllocatorConfig.memoryLimit", refused.getMessage());
+            assertEquals("allocate: a new chunk of 16-byte blocks needs 65536 more bytes mapped, but 1048576 bytes are"
+                    + " resident (Sys - Released) and the memory limit is 1048576 bytes, even after trim(); free"
+                    + " blocks, or raise AllocatorConfig.memoryLimit", refused.getMessage());
             assertEquals(CHUNK, refused.requested());
             for (long block : blocks) {
                 cache.freeAddress(block, SIZE);

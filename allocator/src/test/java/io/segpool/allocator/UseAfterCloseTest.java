@@ -39,7 +39,7 @@ class UseAfterCloseTest {
         cache.free(cache.allocate(64));
         allocator.close();
         IllegalStateException refused = null;
-        for (int i = 0; i <= NativeAllocator.BATCH && refused == null; i++) {
+        for (int i = 0; i <= NativeAllocator.MAX_BATCH && refused == null; i++) {
             try {
                 MemorySegment stale = cache.allocate(64);
                 IllegalStateException touched = assertThrows(IllegalStateException.class,

@@ -15,27 +15,27 @@ final class RacyStack {
     static final long BASE = 0x1000;
     static final long STEP = 16;
 
-    long[] blocks = new long[4 * NativeAllocator.BATCH];
+    long[] blocks = new long[4 * NativeAllocator.MAX_BATCH];
     int count;
     /** Blocks made so far: the next carve starts at {@code BASE + carved * STEP}. */
     int carved;
 
     void spill(long[] slots, int start) {
         int mask = slots.length - 1;
-        for (int i = 0; i < NativeAllocator.BATCH; i++) {
+        for (int i = 0; i < NativeAllocator.MAX_BATCH; i++) {
             blocks[count++] = slots[(start + i) & mask];
         }
     }
 
     void refill(long[] slots, int start) {
-        if (count < NativeAllocator.BATCH) {
-            for (int i = NativeAllocator.BATCH - 1; i >= 0; i--) {
+        if (count < NativeAllocator.MAX_BATCH) {
+            for (int i = NativeAllocator.MAX_BATCH - 1; i >= 0; i--) {
                 blocks[count++] = BASE + (carved + i) * STEP;
             }
-            carved += NativeAllocator.BATCH;
+            carved += NativeAllocator.MAX_BATCH;
         }
         int mask = slots.length - 1;
-        for (int i = 0; i < NativeAllocator.BATCH; i++) {
+        for (int i = 0; i < NativeAllocator.MAX_BATCH; i++) {
             slots[(start + i) & mask] = blocks[--count];
         }
     }

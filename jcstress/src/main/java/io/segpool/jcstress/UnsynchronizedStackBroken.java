@@ -33,8 +33,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 public class UnsynchronizedStackBroken {
 
     private final RacyStack central = new RacyStack();
-    private final long[] ring1 = new long[NativeAllocator.RING_CAPACITY];
-    private final long[] ring2 = new long[NativeAllocator.RING_CAPACITY];
+    private final long[] ring1 = new long[NativeAllocator.MAX_RING_CAPACITY];
+    private final long[] ring2 = new long[NativeAllocator.MAX_RING_CAPACITY];
     /** Each actor counts its own faults; plain, read by the arbiter after both. */
     private int faults1;
     private int faults2;
@@ -48,7 +48,7 @@ public class UnsynchronizedStackBroken {
     public void actor1() {
         try {
             central.spill(ring1, 0);
-            central.refill(ring1, NativeAllocator.BATCH);
+            central.refill(ring1, NativeAllocator.MAX_BATCH);
         } catch (ArrayIndexOutOfBoundsException e) {
             faults1++; // the racy count ran off the array: as torn as a batch gets
         }
@@ -58,7 +58,7 @@ public class UnsynchronizedStackBroken {
     public void actor2() {
         try {
             central.spill(ring2, 0);
-            central.refill(ring2, NativeAllocator.BATCH);
+            central.refill(ring2, NativeAllocator.MAX_BATCH);
         } catch (ArrayIndexOutOfBoundsException e) {
             faults2++;
         }
@@ -66,8 +66,8 @@ public class UnsynchronizedStackBroken {
 
     @Arbiter
     public void arbiter(III_Result r) {
-        long[] held1 = Arrays.copyOfRange(ring1, NativeAllocator.BATCH, ring1.length);
-        long[] held2 = Arrays.copyOfRange(ring2, NativeAllocator.BATCH, ring2.length);
+        long[] held1 = Arrays.copyOfRange(ring1, NativeAllocator.MAX_BATCH, ring1.length);
+        long[] held2 = Arrays.copyOfRange(ring2, NativeAllocator.MAX_BATCH, ring2.length);
         long[] stacked = central.stacked();
         r.r1 = RaceChecks.seenTwice(held1, held2, stacked);
         long distinct = Arrays.stream(concat(held1, held2, stacked)).filter(a -> a != 0).distinct().count();

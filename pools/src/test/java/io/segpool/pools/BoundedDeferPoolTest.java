@@ -95,7 +95,7 @@ class BoundedDeferPoolTest {
                 }
             }
             long blocksPerChunk = chunkBytes / blockSize;
-            long maxCarved = SCOPES + 2L * NativeAllocator.RING_CAPACITY + NativeAllocator.BATCH;
+            long maxCarved = SCOPES + 2L * NativeAllocator.MAX_RING_CAPACITY + NativeAllocator.MAX_BATCH;
             long bound = (Math.ceilDiv(maxCarved, blocksPerChunk) + 1) * chunkBytes;
             System.out.printf("bounded defer pool: %,d defers handed across threads, peak DeferSys %,d bytes,"
                     + " bound %,d bytes (unbounded would keep %,d)%n", DEFERS, peakSys, bound, DEFERS * 48);

@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Main {
 
-    private static final int BLOCKS = 3 * NativeAllocator.RING_CAPACITY;
+    private static final int BLOCKS = 3 * NativeAllocator.MAX_RING_CAPACITY;
     private static final long SIZE = 64;
 
     private Main() {
@@ -45,7 +45,7 @@ public final class Main {
             for (int c = 0; c < stats.classCount(); c++) {
                 refills += stats.classRefills(c);
             }
-            check(refills > BLOCKS / NativeAllocator.BATCH - 1, "refills " + refills + " crossed the ring");
+            check(refills > BLOCKS / NativeAllocator.MAX_BATCH - 1, "refills " + refills + " crossed the ring");
             for (int i = 0; i < BLOCKS; i++) {
                 check(allocator.segment(blocks[i], SIZE).get(JAVA_LONG, 0) == i, "block " + i + " kept its value");
                 allocator.freeAddress(blocks[i], SIZE);
