@@ -43,8 +43,9 @@ class LargeBlockMutationTest {
     }
 
     private static String pastTheBlock(long address, long size, long blockSize, long start) {
-        return "segment(" + hex(address) + ", " + size + "): the view must lie inside one block, and the " + blockSize
-                + "-byte block at " + hex(start) + " ends " + (start + blockSize - address) + " bytes after the address";
+        return "segment(" + hex(address) + ", " + size + "): the view must lie inside one block, and the block at "
+                + hex(start) + " holds " + blockSize + " bytes, which end " + (start + blockSize - address)
+                + " bytes after the address";
     }
 
     @Test
@@ -97,9 +98,10 @@ class LargeBlockMutationTest {
         refused(allocator, IllegalStateException.class, twice, () -> allocator.free(block));
         refused(allocator, IllegalStateException.class, twice, () -> allocator.freeAddress(base, SIZE));
         allocator.trim(); // the cached span is unmapped: its segment is dead, its address no one's
-        refused(allocator, IllegalStateException.class, "free: segment " + hex(base) + " (" + SIZE + " bytes) is in memory"
-                + " already given back to the OS (freed before, then its large block was unmapped, or its allocator"
-                + " closed)", () -> allocator.free(block));
+        refused(allocator, IllegalArgumentException.class, "free: segment " + hex(base) + " (" + SIZE + " bytes) has a"
+                + " closed scope, so it is no live block of this allocator: an Arena's segment after its close, a"
+                + " large block already freed and unmapped, or a block of an allocator that closed",
+                () -> allocator.free(block));
         refused(allocator, IllegalArgumentException.class, RefusalMessageTest.notFromHere(base, SIZE),
                 () -> allocator.freeAddress(base, SIZE));
     }

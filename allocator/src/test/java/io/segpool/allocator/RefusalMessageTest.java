@@ -158,8 +158,8 @@ class RefusalMessageTest {
     }
 
     static String released(long address, long size) {
-        return "free: segment " + hex(address) + " (" + size + " bytes) is in memory already given back to the OS:"
-                + " the block was freed before, then trim() released its chunk (double free)";
+        return "free: segment " + hex(address) + " (" + size + " bytes) is in a chunk that trim() gave back to the"
+                + " OS, where no block is handed out: a block freed twice, or an address that was never a block's";
     }
 
     /**

@@ -20,9 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * one to sixteen 64 KiB grains: at both ends of a sample of blocks, at every 16-byte step of a
  * smaller sample, and around every grain boundary, where the block holding an address starts in
  * an earlier grain than the address.
- *
- * <p>Interior addresses on a 64-byte boundary of blocks of 64 B and more are left out until
- * issue 17's first defect is fixed (the view check takes them for a block start).
+ * Interior addresses on a 64-byte boundary are probed too: the view check must not take them
+ * for a block start (issue 17, defect 1).
  */
 @Timeout(60)
 class ViewBoundsMutationTest {
@@ -77,19 +76,14 @@ class ViewBoundsMutationTest {
             long index = (address - chunk) / blockSize;
             long start = chunk + index * blockSize;
             long room = start + blockSize - address;
-            if (address != start && blockSize >= 64 && (address - allocator.heap.base) % 64 == 0) {
-                // Issue 17, defect 1: today the view check takes such an address for the start of
-                // the block whose state sits in that 64-byte window; the lead's tests cover it.
-                continue;
-            }
             MemorySegment view = allocator.segment(address, room);
             assertEquals(address, view.address());
             assertEquals(room, view.byteSize());
             IllegalArgumentException past = assertThrows(IllegalArgumentException.class,
                     () -> allocator.segment(address, room + 1), () -> "a view past the block at 0x" + Long.toHexString(address));
             assertEquals("segment(0x" + Long.toHexString(address) + ", " + (room + 1) + "): the view must lie inside"
-                    + " one block, and the " + blockSize + "-byte block at 0x" + Long.toHexString(start) + " ends "
-                    + room + " bytes after the address", past.getMessage());
+                    + " one block, and the block at 0x" + Long.toHexString(start) + " holds " + blockSize
+                    + " bytes, which end " + room + " bytes after the address", past.getMessage());
         }
         for (long block : blocks) {
             allocator.freeAddress(block, blockSize);
