@@ -112,8 +112,8 @@ final class ModelWrongCalls {
         if (way == 1) {
             Outcome view = run.call(step.worker(), "allocator.segment(" + at + ")", run.heap.view(address, size), false,
                     () -> run.allocator.segment(address, size));
-            if (view.accepted()) {
-                ModelBlock holder = run.heap.covering(address);
+            ModelBlock holder = view.accepted() ? run.heap.covering(address) : null;
+            if (holder != null) { // (an accepted view with no holder is the empty view at a block's end)
                 freeSegment(run, step, new Tagged((MemorySegment) view.value(),
                         holder.large ? Origin.LARGE : Origin.CLASS, holder.span, "a view inside " + holder));
             }
