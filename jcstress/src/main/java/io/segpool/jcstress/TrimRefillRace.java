@@ -1,6 +1,7 @@
 package io.segpool.jcstress;
 
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.EngineProbe;
 import io.segpool.stats.MemStats;
 import org.openjdk.jcstress.annotations.Actor;
@@ -62,7 +63,11 @@ public class TrimRefillRace {
     private final int sizeClass = sizes.sizeClass();
     private final int batch = sizes.batch();
     private final long chunkBytes = sizes.chunkBytes();
-    private final NativeAllocator allocator = RaceChecks.newAllocator();
+    /**
+     * Free checks off: the refill takes blocks straight from the central stack, so no block state
+     * marks them handed out, and a checked allocator refuses a view of a block it holds free.
+     */
+    private final NativeAllocator allocator = RaceChecks.newAllocator(AllocatorConfig.defaults().withCheckFrees(false));
     private final long base = ENGINE.heapBase(allocator);
     private final long[] ring = new long[batch];
     /** Written by the refilling actor: blocks whose view was refused; read by the arbiter after both. */
