@@ -96,9 +96,9 @@ public final class AllocatorConfig {
             throw new IllegalArgumentException("memoryLimit " + d.memoryLimit
                     + " is negative: use a byte count, or AllocatorConfig.UNLIMITED (0)");
         }
-        if (d.memoryLimit != UNLIMITED && d.memoryLimit < ChunkSource.CHUNK_ALIGNMENT) {
+        if (d.memoryLimit != UNLIMITED && d.memoryLimit < SizeClasses.CHUNK_ALIGNMENT) {
             throw new IllegalArgumentException("memoryLimit " + d.memoryLimit + " is below one chunk ("
-                    + ChunkSource.CHUNK_ALIGNMENT + " bytes), so no block could ever be served");
+                    + SizeClasses.CHUNK_ALIGNMENT + " bytes), so no block could ever be served");
         }
         if (d.leakTracking != LeakTracking.OFF && !d.checkFrees) {
             throw new IllegalArgumentException("leakTracking " + d.leakTracking + " needs checkFrees: it hooks the"

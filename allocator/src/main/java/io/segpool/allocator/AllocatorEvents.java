@@ -47,7 +47,7 @@ final class AllocatorEvents {
     @Name("io.segpool.Refill") @Label("Ring Refill") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A thread's ring was empty and took a batch from its class's central stack")
     static final class Refill extends Event {
-        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
+        @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Block Size") @DataAmount long blockSize;
         @Label("Blocks") int blocks;
     }
@@ -55,37 +55,55 @@ final class AllocatorEvents {
     @Name("io.segpool.Spill") @Label("Ring Spill") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A thread's ring was full and gave its oldest batch to its class's central stack")
     static final class Spill extends Event {
-        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
+        @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Block Size") @DataAmount long blockSize;
         @Label("Blocks") int blocks;
     }
 
-    @Name("io.segpool.ChunkMapped") @Label("Chunk Mapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Name("io.segpool.ChunkMapped") @Label("Span Mapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Description("A class chunk was committed in the allocator's reservation and carved into blocks")
     static final class ChunkMapped extends Event {
-        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
+        @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Bytes") @DataAmount long bytes;
-        @Label("Block Size") @DataAmount @Description("a large block's own mapping: its length") long blockSize;
+        @Label("Block Size") @DataAmount @Description("the size class the chunk is carved into") long blockSize;
         @Label("Sys After") @DataAmount long sys;
     }
 
-    @Name("io.segpool.ChunkUnmapped") @Label("Chunk Unmapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
-    static final class ChunkUnmapped extends Event {
-        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
+    @Name("io.segpool.ChunkReleased") @Label("Span Released") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Description("A wholly free class chunk's pages went back to the OS (madvise): Released grew, Sys stayed")
+    static final class ChunkReleased extends Event {
+        @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Bytes") @DataAmount long bytes;
-        @Label("Block Size") @DataAmount @Description("a large block's own mapping: its length") long blockSize;
+        @Label("Block Size") @DataAmount @Description("the size class the chunk was carved into") long blockSize;
+        @Label("Sys After") @DataAmount long sys;
+    }
+
+    @Name("io.segpool.SpanMapped") @Label("Span Mapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Description("A large block got a mapping of its own")
+    static final class SpanMapped extends Event {
+        @Label("Allocator") @Description("the allocator's name") String allocator;
+        @Label("Bytes") @DataAmount @Description("the span's length, its block size") long bytes;
+        @Label("Sys After") @DataAmount long sys;
+    }
+
+    @Name("io.segpool.SpanUnmapped") @Label("Span Unmapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Description("A free large span was unmapped (munmap): Sys fell")
+    static final class SpanUnmapped extends Event {
+        @Label("Allocator") @Description("the allocator's name") String allocator;
+        @Label("Bytes") @DataAmount @Description("the span's length") long bytes;
         @Label("Sys After") @DataAmount long sys;
     }
 
     @Name("io.segpool.Trim") @Label("Trim") @Category({"segpool", "Allocator"}) @StackTrace(false)
     static final class Trim extends Event {
-        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
+        @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Bytes Unmapped") @DataAmount long bytes;
     }
 
     @Name("io.segpool.CacheReclaimed") @Label("Dead Thread Cache Reclaimed") @Category({"segpool", "Allocator"})
     @StackTrace(false)
     static final class CacheReclaimed extends Event {
-        @Label("Allocator") @Description("the allocator's name, NativeAllocator.name()") String allocator;
+        @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Thread") String thread;
         @Label("Blocks") long blocks;
     }
@@ -93,7 +111,9 @@ final class AllocatorEvents {
     private static final EventType REFILL = EventType.getEventType(Refill.class);
     private static final EventType SPILL = EventType.getEventType(Spill.class);
     private static final EventType MAPPED = EventType.getEventType(ChunkMapped.class);
-    private static final EventType UNMAPPED = EventType.getEventType(ChunkUnmapped.class);
+    private static final EventType RELEASED = EventType.getEventType(ChunkReleased.class);
+    private static final EventType SPAN_MAPPED = EventType.getEventType(SpanMapped.class);
+    private static final EventType SPAN_UNMAPPED = EventType.getEventType(SpanUnmapped.class);
     private static final EventType TRIM = EventType.getEventType(Trim.class);
     private static final EventType RECLAIMED = EventType.getEventType(CacheReclaimed.class);
 
@@ -128,12 +148,32 @@ final class AllocatorEvents {
         }
     }
 
-    static void unmapped(String allocator, long bytes, long blockSize, long sys) {
-        if (UNMAPPED.isEnabled()) {
-            ChunkUnmapped event = new ChunkUnmapped();
+    static void released(String allocator, long bytes, long blockSize, long sys) {
+        if (RELEASED.isEnabled()) {
+            ChunkReleased event = new ChunkReleased();
             event.allocator = allocator;
             event.bytes = bytes;
             event.blockSize = blockSize;
+            event.sys = sys;
+            commit(event);
+        }
+    }
+
+    static void spanMapped(String allocator, long bytes, long sys) {
+        if (SPAN_MAPPED.isEnabled()) {
+            SpanMapped event = new SpanMapped();
+            event.allocator = allocator;
+            event.bytes = bytes;
+            event.sys = sys;
+            commit(event);
+        }
+    }
+
+    static void spanUnmapped(String allocator, long bytes, long sys) {
+        if (SPAN_UNMAPPED.isEnabled()) {
+            SpanUnmapped event = new SpanUnmapped();
+            event.allocator = allocator;
+            event.bytes = bytes;
             event.sys = sys;
             commit(event);
         }

@@ -18,7 +18,11 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class BackgroundRelease implements Runnable {
 
-    private final NativeAllocator allocator;
+    private final String name;
+    private final Liveness live;
+    private final CacheRegistry caches;
+    private final LargeBlocks large;
+    private final CentralStack[] centrals;
     private final long delayNanos;
     private final Thread thread;
     private final long[] lastActivity;
@@ -26,23 +30,28 @@ final class BackgroundRelease implements Runnable {
     private final boolean[] trimmedSince;
     private volatile boolean stopped;
 
-    private BackgroundRelease(NativeAllocator allocator, long delayNanos) {
-        this.allocator = allocator;
+    private BackgroundRelease(Rooms rooms, CacheRegistry caches, LargeBlocks large, CentralStack[] centrals,
+                              long delayNanos) {
+        this.name = rooms.name();
+        this.live = rooms.live();
+        this.caches = caches;
+        this.large = large;
+        this.centrals = centrals;
         this.delayNanos = delayNanos;
         int classes = SizeClasses.count();
         this.lastActivity = new long[classes];
         this.lastChange = new long[classes];
         this.trimmedSince = new boolean[classes];
-        this.thread = Thread.ofPlatform().daemon().name("segpool-release-" + allocator.name()).unstarted(this);
+        this.thread = Thread.ofPlatform().daemon().name("segpool-release-" + name).unstarted(this);
     }
 
-    /** Starts the release thread of {@code allocator}, or returns null when its config has none. */
-    static BackgroundRelease start(NativeAllocator allocator) {
-        java.time.Duration delay = allocator.config().releaseAfter();
+    /** Starts the release thread of an allocator's rooms, or returns null when {@code delay} is null (none). */
+    static BackgroundRelease start(java.time.Duration delay, Rooms rooms, CacheRegistry caches, LargeBlocks large,
+                                   CentralStack[] centrals) {
         if (delay == null) {
             return null;
         }
-        BackgroundRelease release = new BackgroundRelease(allocator, delay.toNanos());
+        BackgroundRelease release = new BackgroundRelease(rooms, caches, large, centrals, delay.toNanos());
         release.thread.start();
         return release;
     }
@@ -59,7 +68,7 @@ final class BackgroundRelease implements Runnable {
             try {
                 tick(System.nanoTime());
             } catch (RuntimeException e) {
-                if (!allocator.isOpen()) {
+                if (!live.isOpen()) {
                     return; // close() won the race: nothing is left to release
                 }
                 // Anything else (the OS refusing a release) left its memory cached and counted:
@@ -69,11 +78,11 @@ final class BackgroundRelease implements Runnable {
     }
 
     private void tick(long now) {
-        allocator.checkOpen();
-        allocator.caches.reclaimEnded();
-        long bytes = allocator.large.releaseIdle(now - delayNanos);
+        live.check();
+        caches.reclaimEnded();
+        long bytes = large.releaseIdle(now - delayNanos);
         for (int c = 0; c < lastActivity.length; c++) {
-            CentralStack central = allocator.central(c);
+            CentralStack central = centrals[c];
             long activity = central.refills() + central.spills();
             if (activity != lastActivity[c]) {
                 lastActivity[c] = activity;
@@ -85,7 +94,7 @@ final class BackgroundRelease implements Runnable {
             }
         }
         if (bytes > 0) {
-            AllocatorEvents.trim(allocator.name(), bytes);
+            AllocatorEvents.trim(name, bytes);
         }
     }
 

@@ -9,7 +9,6 @@ package io.segpool.allocator;
  */
 final class BlockChecks {
 
-    private final NativeAllocator allocator;
     private final Heap heap;
     private final boolean zeroed;
     private final boolean checkFrees;
@@ -18,8 +17,7 @@ final class BlockChecks {
     /** Allocation sites for leak reports, or null. */
     private final LeakTracker leaks;
 
-    BlockChecks(NativeAllocator allocator, Heap heap, AllocatorConfig config, MemoryMapper edges) {
-        this.allocator = allocator;
+    BlockChecks(Heap heap, AllocatorConfig config, MemoryMapper edges) {
         this.heap = heap;
         this.zeroed = config.zeroed();
         this.checkFrees = config.checkFrees();
@@ -65,7 +63,7 @@ final class BlockChecks {
             }
             return null;
         } catch (IllegalStateException e) {
-            throw allocator.closedOr(e);
+            throw heap.closedOr(e);
         }
     }
 
@@ -142,7 +140,7 @@ final class BlockChecks {
         if (offset >= 0 && offset < heap.topAcquire()) {
             return Refusals.released(heap.base + offset, size);
         }
-        return Refusals.notFromHere(allocator, heap.base + offset, size, null, null);
+        return Refusals.notFromHere(heap, heap.base + offset, size, null, null);
     }
 
     /** A chunk at heap {@code offset} went back to the OS: debug mode forgets its freed blocks. */

@@ -6,13 +6,15 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * Every thread cache of one allocator: where a thread finds its own, where the caches of ended
  * threads are found and emptied, and where stats are summed.
  *
- * <p>Platform threads find their cache in the allocator's cache table (kept in
- * {@link NativeAllocator}, one load from the hot path), an open-addressed array indexed by
+ * <p>Platform threads find their cache in the cache table, which this registry owns and builds;
+ * it publishes each new table to the allocator's face as well (a mirror in a field of the face,
+ * so that the hot path's lookup is one load from the allocator), an open-addressed array indexed by
  * {@code threadId()}: one load of the array, one of the slot, one compare of the owner. Thread ids
  * are handed out in sequence, so live threads rarely collide; the table is at least four times
  * the number of live caches and is rebuilt (copy-on-write, published with a volatile store) when a
@@ -33,9 +35,15 @@ final class CacheRegistry {
 
     private static final int MIN_TABLE = 64;
 
-    private final NativeAllocator allocator;
-    /** The current cache table, as published to the allocator; guarded by this. */
-    private ThreadCache[] table = new ThreadCache[MIN_TABLE];
+    private final Heap heap;
+    private final int mode;
+    private final Rooms rooms;
+    private final CentralStack[] centrals;
+    private final LargeBlocks large;
+    /** Where each new table goes besides {@link #table}: the face's mirror, stored with release. */
+    private final Consumer<ThreadCache[]> publish;
+    /** The current cache table; replaced whole under this, read without the lock by {@link #probe}. */
+    private volatile ThreadCache[] table = new ThreadCache[MIN_TABLE];
     /** Live platform caches; guarded by this. */
     private final List<ThreadCache> platform = new ArrayList<>();
     /** Shared virtual-thread caches, made on first use; written under this, read racily (final fields). */
@@ -46,9 +54,15 @@ final class CacheRegistry {
     private final long[] retiredMallocs = new long[SizeClasses.count()];
     private final long[] retiredFrees = new long[SizeClasses.count()];
 
-    CacheRegistry(NativeAllocator allocator) {
-        this.allocator = allocator;
-        allocator.publishCacheTable(table);
+    CacheRegistry(Heap heap, int mode, Rooms rooms, CentralStack[] centrals, LargeBlocks large,
+                  Consumer<ThreadCache[]> publish) {
+        this.heap = heap;
+        this.mode = mode;
+        this.rooms = rooms;
+        this.centrals = centrals;
+        this.large = large;
+        this.publish = publish;
+        publish.accept(table);
         this.stripes = new ThreadCache[2 * Runtime.getRuntime().availableProcessors()];
     }
 
@@ -57,12 +71,16 @@ final class CacheRegistry {
      * stripe taken for a virtual thread, which the caller gives back with {@link #releaseStripe}.
      */
     ThreadCache current() {
-        ThreadCache cache = allocator.lookup();
-        return cache != null ? cache : currentSlow(Thread.currentThread());
+        return currentSlow(Thread.currentThread());
+    }
+
+    /** A new cache for {@code owner}, or a stripe for virtual threads when {@code owner} is null. */
+    private ThreadCache newCache(Thread owner) {
+        return new ThreadCache(heap, mode, owner, rooms, centrals, large, this);
     }
 
     /**
-     * {@link #takeSlow} and {@link #releaseSlow} as method handles that {@link NativeAllocator}
+     * {@link #takeSlow} and {@link #releaseSlow} as method handles that the allocator's face
      * calls through a field the JIT cannot treat as a constant, so that it never inlines them: a
      * virtual thread's path (stripe, CAS, ring, block state) then stays out of the public methods'
      * compiled code, which stays small enough to inline into every caller, so that escape analysis
@@ -85,7 +103,7 @@ final class CacheRegistry {
 
     /**
      * A take for a thread whose cache is not in the table: a virtual thread's stripe, or a first
-     * call. Offsets in and out, never a segment: see {@link NativeAllocator#allocate(long)}.
+     * call. Offsets in and out, never a segment: see docs/DESIGN.md, "Virtual threads".
      */
     long takeSlow(int sizeClass, long size) {
         ThreadCache cache = current();
@@ -114,7 +132,7 @@ final class CacheRegistry {
         if (thread.isVirtual()) {
             return takeStripe(thread);
         }
-        ThreadCache found = probe(allocator.cacheTableAcquire(), thread);
+        ThreadCache found = probe(table, thread);
         return found != null ? found : register(thread);
     }
 
@@ -129,12 +147,12 @@ final class CacheRegistry {
     }
 
     private synchronized ThreadCache register(Thread thread) {
-        allocator.checkOpen();
+        rooms.live().check();
         ThreadCache found = probe(table, thread);
         if (found != null) {
             return found;
         }
-        ThreadCache cache = allocator.newCache(thread);
+        ThreadCache cache = newCache(thread);
         platform.add(cache);
         registeredSinceScan++;
         rebuild();
@@ -156,7 +174,7 @@ final class CacheRegistry {
             slots[i] = cache;
         }
         table = slots;
-        allocator.publishCacheTable(slots);
+        publish.accept(slots);
     }
 
     /**
@@ -178,12 +196,16 @@ final class CacheRegistry {
      * new holder sees the dead one's writes to the rings. After a full round of taken stripes it
      * parks for a moment (longer each round, up to a millisecond) and tries again: a holder may
      * be unmounted inside a refill, and parking, unlike {@code Thread.yield()}, lets it run
-     * again. After {@link #stripeWaitNanos} of that it throws, naming the holders.
+     * again. It throws, naming the holders, only when no stripe has changed hands for
+     * {@link #stripeWaitNanos}: a wait that long with holders making progress is only a busy
+     * (or starved) machine, while the same holders for the whole time are borrows held across
+     * blocking work.
      */
     ThreadCache takeStripe(Thread thread) {
         int n = stripes.length;
         int start = (int) (((thread.threadId() * 0x9E37_79B9_7F4A_7C15L) >>> 33) % n);
         long waitingSince = 0;
+        long handoffsSeen = 0;
         for (long backoff = 1_000; ; backoff = Math.min(2 * backoff, 1_000_000)) {
             for (int i = 0; i < n; i++) {
                 ThreadCache stripe = stripe((start + i) % n);
@@ -202,10 +224,12 @@ final class CacheRegistry {
                     return stripe;
                 }
             }
-            allocator.checkOpen();
+            rooms.live().check();
             long now = System.nanoTime();
-            if (waitingSince == 0) {
-                waitingSince = now;
+            long handoffs = handoffs();
+            if (waitingSince == 0 || handoffs != handoffsSeen) {
+                waitingSince = now; // first full round, or a stripe changed hands since: the clock starts again
+                handoffsSeen = handoffs;
             } else if (now - waitingSince > stripeWaitNanos) {
                 throw Refusals.stripesHeld(thread, stripes, (now - waitingSince) / 1_000_000);
             }
@@ -213,9 +237,21 @@ final class CacheRegistry {
         }
     }
 
+    /** Stripe hand-backs so far, summed over the stripes (racy reads: a progress sign, not a count). */
+    private long handoffs() {
+        long sum = 0;
+        for (ThreadCache stripe : stripes) {
+            if (stripe != null) {
+                sum += stripe.handoffs;
+            }
+        }
+        return sum;
+    }
+
     /** Gives back a stripe that {@link #takeStripe} returned, once its holder's last use ends. */
     void releaseStripe(ThreadCache stripe) {
         if (--stripe.depth == 0) {
+            stripe.handoffs++;
             stripe.owner = null;
             stripe.giveBack();
         }
@@ -228,7 +264,7 @@ final class CacheRegistry {
 
     private synchronized ThreadCache newStripe(int i) {
         if (stripes[i] == null) {
-            stripes[i] = allocator.newCache(null);
+            stripes[i] = newCache(null);
         }
         return stripes[i];
     }
@@ -265,7 +301,7 @@ final class CacheRegistry {
             retiredFrees[c] += RingCache.frees(cache, c);
         }
         long blocks = RingCache.flush(cache);
-        AllocatorEvents.reclaimed(allocator.name(), cache.owner, blocks);
+        AllocatorEvents.reclaimed(rooms.name(), cache.owner, blocks);
     }
 
     /** Live caches: platform threads' plus the stripes made so far. */
@@ -305,10 +341,10 @@ final class CacheRegistry {
         out[2] = cached;
     }
 
-    /** Drops every platform cache; for {@link NativeAllocator#close()}, after which none is used again. */
+    /** Drops every platform cache; for the allocator's close(), after which none is used again. */
     synchronized void releaseAll() {
         platform.clear();
         table = new ThreadCache[MIN_TABLE];
-        allocator.publishCacheTable(table);
+        publish.accept(table);
     }
 }

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The central pool of free blocks of one size class: a stack that thread caches trade whole
- * batches with (16 blocks for classes up to 8 KiB, fewer above: {@link RingCache#batch}) (the Go runtime's {@code stackcacherefill} and
+ * batches with (16 blocks for classes up to 8 KiB, fewer above: {@link SizeClasses#batch}) (the Go runtime's {@code stackcacherefill} and
  * {@code stackcacherelease}). It exists so that per-thread caches can stay small and bounded: a
  * cache that fills up gives half of itself here instead of growing, and a cache that runs dry takes
  * a batch from here before anything new is mapped.
@@ -17,12 +17,12 @@ final class CentralStack extends CentralStackPadAfter {
 
     /**
      * Blocks moved per refill or spill for classes up to 8 KiB: half a ring, so a ring never
-     * refills and spills back to back. Larger classes move fewer ({@link RingCache#batch}).
+     * refills and spills back to back. Larger classes move fewer ({@link SizeClasses#batch}).
      */
     static final int BATCH = 16;
 
-    CentralStack(NativeAllocator owner, Heap heap, int sizeClass) {
-        super(owner, heap, sizeClass);
+    CentralStack(Heap heap, int sizeClass, Rooms rooms) {
+        super(heap, sizeClass, rooms);
     }
 
     /**
@@ -38,7 +38,7 @@ final class CentralStack extends CentralStackPadAfter {
                 return;
             }
         }
-        owner.trimForMemory();
+        pressure.trimForMemory();
         synchronized (this) {
             tryRefill(slots, start, n, true);
         }
@@ -50,7 +50,7 @@ final class CentralStack extends CentralStackPadAfter {
      * monitor held.
      */
     private boolean tryRefill(long[] slots, int start, int n, boolean lastTry) {
-        owner.checkOpen();
+        live.check();
         while (count < n) {
             if (!carve(lastTry)) {
                 return false;
@@ -61,22 +61,22 @@ final class CentralStack extends CentralStackPadAfter {
             slots[start + i] = blocks[--count];
         }
         refills++;
-        owner.freeBytes.addAndGet(-n * blockSize);
+        cached.add(-n * blockSize);
         return true;
     }
 
     /** Takes {@code n} blocks from {@code slots[start..start+n)} onto the stack: one batch from a full ring. */
     synchronized void spill(long[] slots, int start, int n) {
-        owner.checkOpen();
+        live.check();
         pushAll(slots, start, n);
-        owner.freeBytes.addAndGet(n * blockSize);
+        cached.add(n * blockSize);
         spills++;
     }
 
     /** Takes {@code n} blocks of a cache that no thread uses any more. */
     synchronized void reclaim(long[] slots, int start, int n) {
         pushAll(slots, start, n);
-        owner.freeBytes.addAndGet(n * blockSize);
+        cached.add(n * blockSize);
     }
 
     private void pushAll(long[] slots, int start, int n) {
@@ -108,7 +108,7 @@ final class CentralStack extends CentralStackPadAfter {
             carving = fresh;
             carved = 0;
             addChunk(fresh);
-            owner.freeBytes.addAndGet(chunkBytes);
+            cached.add(chunkBytes);
         }
         int n = Math.min(batch, blocksPerChunk - carved);
         // Highest offset first, so the ring hands out the batch in ascending address order.
@@ -171,14 +171,14 @@ final class CentralStack extends CentralStackPadAfter {
             chunkCount = keptChunks;
             count = keptBlocks;
             releasing += freeCount * chunkBytes;
-            owner.freeBytes.addAndGet(-freeCount * chunkBytes);
+            cached.add(-freeCount * chunkBytes);
         }
         long bytes = 0;
         RuntimeException closed = null;
         for (int i = 0; i < freeCount; i++) {
             // Debug mode forgets the chunk's freed blocks first: once released, the range may be
             // carved again at once, and its zeros must not read as a write after free.
-            owner.checks.chunkReleased(free[i], chunkBytes);
+            checks.chunkReleased(free[i], chunkBytes);
             try {
                 heap.release(free[i], chunkBytes);
             } catch (RuntimeException e) {
@@ -211,7 +211,7 @@ final class CentralStack extends CentralStackPadAfter {
         for (int b = blocksPerChunk - 1; b >= 0; b--) {
             blocks[count++] = chunk + b * blockSize;
         }
-        owner.freeBytes.addAndGet(chunkBytes);
+        cached.add(chunkBytes);
     }
 
     /** Bytes of free blocks here, counting chunk space not yet carved. */
@@ -241,8 +241,12 @@ abstract class CentralStackPadBefore {
 
 /** The fields of a {@link CentralStack}; all but the final ones are guarded by its monitor. */
 abstract class CentralStackFields extends CentralStackPadBefore {
-    final NativeAllocator owner;
     final Heap heap;
+    final Liveness live;
+    /** Asked to trim the other rooms before a refused chunk is tried again. */
+    final MemoryPressure pressure;
+    final CachedBytes cached;
+    final BlockChecks checks;
     final int sizeClass;
     final long blockSize;
     final int blocksPerChunk;
@@ -264,14 +268,17 @@ abstract class CentralStackFields extends CentralStackPadBefore {
     /** Bytes of chunks a {@code trim()} took out of this stack and has not released yet. */
     long releasing;
 
-    CentralStackFields(NativeAllocator owner, Heap heap, int sizeClass) {
-        this.owner = owner;
+    CentralStackFields(Heap heap, int sizeClass, Rooms rooms) {
         this.heap = heap;
+        this.live = rooms.live();
+        this.pressure = rooms.pressure();
+        this.cached = rooms.cached();
+        this.checks = rooms.checks();
         this.sizeClass = sizeClass;
         this.blockSize = SizeClasses.size(sizeClass);
         this.blocksPerChunk = SizeClasses.blocksPerChunk(sizeClass);
         this.chunkBytes = blocksPerChunk * blockSize;
-        this.batch = RingCache.batch(sizeClass);
+        this.batch = SizeClasses.batch(sizeClass);
     }
 }
 
@@ -279,7 +286,7 @@ abstract class CentralStackFields extends CentralStackPadBefore {
 abstract class CentralStackPadAfter extends CentralStackFields {
     long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
-    CentralStackPadAfter(NativeAllocator owner, Heap heap, int sizeClass) {
-        super(owner, heap, sizeClass);
+    CentralStackPadAfter(Heap heap, int sizeClass, Rooms rooms) {
+        super(heap, sizeClass, rooms);
     }
 }

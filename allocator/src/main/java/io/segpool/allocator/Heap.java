@@ -29,13 +29,13 @@ import java.util.TreeMap;
  * {@code madvise}: the range stays mapped and readable (zeros), so a stale segment over it reads
  * zeros instead of faulting, and the range is reused before the heap grows.
  *
- * <p>Chunk carving and release hold this object's monitor; callers may hold one class's central
+ * <p>Span carving and release hold this object's monitor; callers may hold one class's central
  * lock, never the other way round.
  */
 final class Heap {
 
     /** Chunks start on and are multiples of this: the grain of the class table. */
-    static final long GRAIN = ChunkSource.CHUNK_ALIGNMENT;
+    static final long GRAIN = SizeClasses.CHUNK_ALIGNMENT;
     /** Address space reserved for an allocator without a memory limit. */
     static final long DEFAULT_HEAP = 64L << 30;
     private static final long PAGE = 4096;
@@ -88,13 +88,13 @@ final class Heap {
         this.intTable = heapBytes;
         this.byteTable = heapBytes + heapBytes / 16;
         this.classTable = heapBytes + heapBytes / 8;
-        long total = ChunkSource.roundUp(classTable + 2 * (heapBytes / GRAIN), PAGE);
+        long total = SizeClasses.roundUp(classTable + 2 * (heapBytes / GRAIN), PAGE);
         // One grain more, so that the heap can start on a grain boundary (blocks are aligned from it).
         long span = total + GRAIN;
         this.raw = mapper.reserve(span);
         this.span = span;
         this.arena = Arena.ofShared();
-        this.base = ChunkSource.roundUp(raw, GRAIN);
+        this.base = SizeClasses.roundUp(raw, GRAIN);
         // No cleanup action: close() unmaps after the arena closed, so that a failed unmap can be retried.
         this.all = MemorySegment.ofAddress(base).reinterpret(total, arena, null);
     }
@@ -107,7 +107,7 @@ final class Heap {
         if (limit >= DEFAULT_HEAP / 8) {
             return DEFAULT_HEAP; // 8 x limit would pass the default (and overflow for the largest limits)
         }
-        return ChunkSource.roundUp(Math.max(1L << 30, 8 * limit), GRAIN);
+        return SizeClasses.roundUp(Math.max(1L << 30, 8 * limit), GRAIN);
     }
 
     /**
@@ -179,7 +179,7 @@ final class Heap {
             mapper.commit(base + byteTable + (offset >>> 4), length >>> 4);
             long classFrom = classTable + 2 * (offset / GRAIN);
             long pageFrom = classFrom & -PAGE;
-            mapper.commit(base + pageFrom, ChunkSource.roundUp(classFrom + 2 * (length / GRAIN), PAGE) - pageFrom);
+            mapper.commit(base + pageFrom, SizeClasses.roundUp(classFrom + 2 * (length / GRAIN), PAGE) - pageFrom);
         } catch (OutOfMemoryError refused) {
             // What was committed stays committed but unused below top: harmless, and reused on the next grow.
             if (!lastTry) {
@@ -192,6 +192,11 @@ final class Heap {
         return offset;
     }
 
+    /** {@code e}, thrown by an access to this heap, or the closed refusal when the access failed because the heap closed. */
+    RuntimeException closedOr(IllegalStateException e) {
+        return isAlive() ? e : Refusals.closed(e);
+    }
+
     /**
      * Gives a chunk's pages back to the OS. Every block of it must be free and out of every
      * cache and central stack. Its range stays mapped, reads zeros, and is carved again first.
@@ -200,6 +205,7 @@ final class Heap {
         if (closed) {
             throw Refusals.closed();
         }
+        long blockSize = SizeClasses.size(classAtCommitted(offset));
         mapper.release(base + offset, length);
         setClass(offset, length, 0);
         long start = offset;
@@ -217,7 +223,7 @@ final class Heap {
         releasedRanges.put(start, end - start);
         released += length;
         budget.give(length);
-        AllocatorEvents.unmapped(budget.allocator, length, 0, budget.sys());
+        AllocatorEvents.released(budget.allocator, length, blockSize, budget.sys());
     }
 
     /** Writes the class table for a chunk: {@code value} (class + 1, or 0) and each grain's index. */
@@ -311,6 +317,16 @@ final class Heap {
     /** Bytes committed from the start of the heap; a plain read for the hot path's range checks. */
     long top() {
         return top;
+    }
+
+    /**
+     * True when heap offset {@code offset} (unsigned: a negative difference is past it too) lies
+     * past every committed chunk: the plain top first (the hot path's one load), and only when
+     * that says past, the top read with acquire, which sees every chunk committed before a
+     * happens-before edge (a block handed across threads). The one committed-heap test of every free.
+     */
+    boolean pastTop(long offset) {
+        return Long.compareUnsigned(offset, top) >= 0 && Long.compareUnsigned(offset, topAcquire()) >= 0;
     }
 
     /** {@link #top()} for the slow paths: every chunk committed before a happens-before edge counts. */

@@ -5,10 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Blocks above {@link SizeClasses#MAX_SIZE}, or aligned beyond a chunk, and the frees of every
+ * Blocks above {@link SizeClasses#MAX_SIZE}, or aligned beyond a span, and the frees of every
  * segment that is not a slice of the allocator's heap: a large block, or a wrong call to refuse.
  *
- * <p>Each large block is a mapping of its own ({@link ChunkSource}), its length rounded to
+ * <p>Each large block is a mapping of its own ({@link SpanSource}), its length rounded to
  * {@link #spanBytes} (eight steps per doubling, at most 12.5% over the request). A freed block is
  * not unmapped: it waits in a small cache of free spans, capped in bytes by
  * {@link AllocatorConfig#largeCacheBytes()}, and the next request that rounds to its length
@@ -22,9 +22,12 @@ import java.util.List;
  */
 final class LargeBlocks {
 
-    private final NativeAllocator allocator;
+    private final Liveness live;
+    /** Asked to trim the other rooms before a refused mapping is tried again. */
+    private final MemoryPressure pressure;
+    private final CachedBytes cachedByCentrals;
     private final Heap heap;
-    private final ChunkSource source;
+    private final SpanSource source;
     private final LeakTracker leaks;
     /** Bytes of large blocks handed out, and their mallocs and frees; guarded by this, with the span list. */
     private long inuse;
@@ -33,78 +36,92 @@ final class LargeBlocks {
     private final long cap;
     /** {@link AllocatorConfig#checkFrees()}: block states are kept, so a view must lie in a block that is handed out. */
     private final boolean checked;
-    /** Whether a free records when it happened: only the background release reads {@link Chunk#freedAt}. */
+    /** Whether a free records when it happened: only the background release reads {@link Span#freedAt}. */
     private final boolean stampFrees;
     /** Free spans, least recently freed first; guarded by this. */
-    private final List<Chunk> cached = new ArrayList<>();
+    private final List<Span> cached = new ArrayList<>();
     /** Free spans whose segments are invalid but whose munmap failed, to be tried again; guarded by this. */
-    private final List<Chunk> unmapPending = new ArrayList<>();
+    private final List<Span> unmapPending = new ArrayList<>();
     /** Sum of the lengths in {@link #cached} and {@link #unmapPending}; written under this, read racily by stats. */
     private volatile long cachedBytes;
 
-    LargeBlocks(NativeAllocator allocator, Heap heap, ChunkSource source, LeakTracker leaks, long cap) {
-        this.allocator = allocator;
+    LargeBlocks(Heap heap, SpanSource source, AllocatorConfig config, Rooms rooms) {
+        this.live = rooms.live();
+        this.pressure = rooms.pressure();
+        this.cachedByCentrals = rooms.cached();
         this.heap = heap;
         this.source = source;
-        this.leaks = leaks;
-        this.cap = cap;
-        this.stampFrees = allocator.config().releaseAfter() != null;
-        this.checked = allocator.config().checkFrees();
+        this.leaks = rooms.checks().leaks();
+        this.cap = config.largeCacheBytes();
+        this.stampFrees = config.releaseAfter() != null;
+        this.checked = config.checkFrees();
     }
 
     /**
      * The bytes a large block of {@code size} is mapped with: rounded up to an eighth of its power
-     * of two (and to the 64 KiB chunk alignment), so that a freed block fits the next request of a
+     * of two (and to the 64 KiB span alignment), so that a freed block fits the next request of a
      * similar size. Waste is at most 12.5% of the request.
      */
     static long spanBytes(long size) {
-        long step = Math.max(ChunkSource.CHUNK_ALIGNMENT, Long.highestOneBit(Math.max(size, 1)) >>> 3);
-        return ChunkSource.roundUp(Math.max(size, 1), step);
+        long step = Math.max(SizeClasses.CHUNK_ALIGNMENT, Long.highestOneBit(Math.max(size, 1)) >>> 3);
+        return SizeClasses.roundUp(Math.max(size, 1), step);
     }
 
     MemorySegment allocate(long size, long alignment) {
-        allocator.checkOpen();
+        live.check();
         if (size < 0) {
             throw Refusals.negativeSize(size);
         }
-        if (size > NativeAllocator.MAX_BLOCK) {
-            throw Refusals.sizeTooLarge(size, NativeAllocator.MAX_BLOCK);
+        if (size > SizeClasses.MAX_BLOCK) {
+            throw Refusals.sizeTooLarge(size, SizeClasses.MAX_BLOCK);
         }
-        if (alignment <= 0 || alignment > NativeAllocator.MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
-            throw Refusals.badAlignment(alignment);
-        }
+        SizeClasses.checkAlignment(alignment);
         long length = spanBytes(size);
-        Chunk chunk = reuse(length, alignment, size);
-        if (chunk == null) {
-            chunk = source.mapLarge(length, size, alignment, false);
-            if (chunk == null) {
-                allocator.trimForMemory();
-                chunk = source.mapLarge(length, size, alignment, true);
+        Span span = reuse(length, alignment, size);
+        if (span == null) {
+            span = source.mapLarge(length, size, alignment, false);
+            if (span == null) {
+                pressure.trimForMemory();
+                span = source.mapLarge(length, size, alignment, true);
             }
             synchronized (this) {
-                inuse += chunk.length;
+                inuse += span.length;
                 mallocs++;
             }
         }
         if (leaks != null) {
-            recordLeak(chunk, size);
+            recordLeak(span, size);
         }
-        return chunk.slice(chunk.base, size);
+        return span.slice(span.base, size);
     }
 
     /** The leak record of a large block just handed out; when it cannot be made, the block is freed again. */
-    private void recordLeak(Chunk chunk, long size) {
+    private void recordLeak(Span span, long size) {
         try {
-            leaks.allocated(chunk.base, size);
+            leaks.allocated(span.base, size);
         } catch (RuntimeException | Error e) {
-            release(chunk, chunk.base, size);
+            release(span, span.base, size);
             throw e;
         }
     }
 
+    /**
+     * The span of this allocator that holds {@code address}, or null: the one lookup that every
+     * large free and view makes before it refuses. A null after close() is the closed refusal,
+     * since close() may have taken the span out of the map meanwhile.
+     */
+    private Span ownSpan(long address) {
+        Span span = SpanMap.lookup(address);
+        if (span == null || span.owner != heap) {
+            live.check();
+            return null;
+        }
+        return span;
+    }
+
     /** Frees a segment that is not a slice of the heap: a large block of this allocator, or a refusal. */
     void free(MemorySegment segment) {
-        allocator.checkOpen();
+        live.check();
         if (!segment.isNative()) {
             throw Refusals.heapSegment(segment);
         }
@@ -114,39 +131,37 @@ final class LargeBlocks {
         if (offset >= 0 && offset < heap.heapBytes && segment.scope().isAlive()) {
             throw Refusals.foreignScope(address, size);
         }
-        Chunk chunk = ChunkMap.lookup(address);
-        if (chunk == null || chunk.owner != allocator) {
-            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
-            throw Refusals.notFromHere(allocator, address, size, segment, chunk);
+        Span span = ownSpan(address);
+        if (span == null) {
+            throw Refusals.notFromHere(heap, address, size, segment, SpanMap.lookup(address));
         }
-        if (segment.scope() != chunk.scope) {
+        if (segment.scope() != span.scope) {
             // A closed scope: a large block freed and unmapped whose address the OS gave to this
             // newer span, or a closed Arena's segment; a live one: a forgery over the span.
-            throw segment.scope().isAlive() ? Refusals.foreignScope(address, size, chunk)
-                    : Refusals.notFromHere(allocator, address, size, segment, null);
+            throw segment.scope().isAlive() ? Refusals.foreignScope(address, size, span)
+                    : Refusals.notFromHere(heap, address, size, segment, null);
         }
-        release(chunk, address, size);
+        release(span, address, size);
     }
 
     /** Frees by address a block that is not in the heap: a large block of this allocator, or a refusal. */
     void freeAddress(long address, long size) {
-        allocator.checkOpen();
-        Chunk chunk = ChunkMap.lookup(address);
-        if (chunk == null || chunk.owner != allocator) {
-            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
-            throw Refusals.notFromHere(allocator, address, size, null, chunk);
+        live.check();
+        Span span = ownSpan(address);
+        if (span == null) {
+            throw Refusals.notFromHere(heap, address, size, null, SpanMap.lookup(address));
         }
-        release(chunk, address, size);
+        release(span, address, size);
     }
 
     /**
      * The most recently freed cached span of exactly {@code length} bytes (lengths are rounded like
      * size classes, so a span serves every request that rounds to it), handed out; or null.
      */
-    private synchronized Chunk reuse(long length, long alignment, long size) {
+    private synchronized Span reuse(long length, long alignment, long size) {
         int best = -1;
         for (int i = cached.size() - 1; i >= 0; i--) {
-            Chunk span = cached.get(i);
+            Span span = cached.get(i);
             if (span.length == length && (span.base & (alignment - 1)) == 0) {
                 best = i;
                 break;
@@ -155,7 +170,7 @@ final class LargeBlocks {
         if (best < 0) {
             return null;
         }
-        Chunk span = cached.remove(best);
+        Span span = cached.remove(best);
         cachedBytes -= span.length;
         span.largeSize = size;
         inuse += span.length;
@@ -163,30 +178,30 @@ final class LargeBlocks {
         return span;
     }
 
-    private void release(Chunk chunk, long address, long size) {
-        List<Chunk> evicted;
+    private void release(Span span, long address, long size) {
+        List<Span> evicted;
         synchronized (this) {
-            if (address != chunk.base) {
-                throw Refusals.notBlockStart(address, size, address - chunk.base, chunk.length);
+            if (address != span.base) {
+                throw Refusals.notBlockStart(address, size, address - span.base, span.length);
             }
-            if (chunk.largeSize < 0) {
-                throw Refusals.doubleFree(address, size, chunk.length);
+            if (span.largeSize < 0) {
+                throw Refusals.doubleFree(address, size, span.length);
             }
-            if (size != chunk.largeSize) {
-                throw Refusals.wrongSize(address, size, chunk.largeSize);
+            if (size != span.largeSize) {
+                throw Refusals.wrongSize(address, size, span.largeSize);
             }
-            chunk.largeSize = -1;
+            span.largeSize = -1;
             if (stampFrees) {
-                chunk.freedAt = System.nanoTime();
+                span.freedAt = System.nanoTime();
             }
-            inuse -= chunk.length;
+            inuse -= span.length;
             frees++;
             if (leaks != null) {
                 leaks.freed(address);
             }
-            cached.add(chunk);
-            cachedBytes += chunk.length;
-            evicted = evictOver(Math.min(cap, allocator.roomUnderCachedBytesLimit()));
+            cached.add(span);
+            cachedBytes += span.length;
+            evicted = evictOver(Math.min(cap, cachedByCentrals.roomForLarge()));
         }
         unmap(evicted);
     }
@@ -195,23 +210,23 @@ final class LargeBlocks {
      * Takes spans out of the cache until it holds at most {@code bytes}: first those whose unmap
      * failed before (they are tried again), then the least recently freed. Under this.
      */
-    private List<Chunk> evictOver(long bytes) {
-        List<Chunk> evicted = null;
+    private List<Span> evictOver(long bytes) {
+        List<Span> evicted = null;
         while (cachedBytes > bytes && !unmapPending.isEmpty()) {
-            Chunk dead = unmapPending.remove(unmapPending.size() - 1);
+            Span dead = unmapPending.remove(unmapPending.size() - 1);
             cachedBytes -= dead.length;
             evicted = add(evicted, dead);
         }
         while (cachedBytes > bytes && !cached.isEmpty()) {
-            Chunk oldest = cached.remove(0);
+            Span oldest = cached.remove(0);
             cachedBytes -= oldest.length;
             evicted = add(evicted, oldest);
         }
         return evicted;
     }
 
-    private static List<Chunk> add(List<Chunk> list, Chunk span) {
-        List<Chunk> out = list == null ? new ArrayList<>() : list;
+    private static List<Span> add(List<Span> list, Span span) {
+        List<Span> out = list == null ? new ArrayList<>() : list;
         out.add(span);
         return out;
     }
@@ -223,15 +238,15 @@ final class LargeBlocks {
      * eviction, trim or close; the others are still unmapped. So an eviction never throws and
      * never loses a span.
      */
-    private long unmap(List<Chunk> spans) {
+    private long unmap(List<Span> spans) {
         long bytes = 0;
         if (spans != null) {
-            for (Chunk span : spans) {
+            for (Span span : spans) {
                 try {
                     source.release(span);
                     bytes += span.length;
                 } catch (RuntimeException e) {
-                    if (!allocator.isOpen()) {
+                    if (!live.isOpen()) {
                         continue; // close() gives back what is left
                     }
                     keep(span);
@@ -246,7 +261,7 @@ final class LargeBlocks {
      * (the arena did not close, so it can be handed out again), else among the spans that only
      * wait for their unmap to be tried again.
      */
-    private synchronized void keep(Chunk span) {
+    private synchronized void keep(Span span) {
         if (span.isAlive()) {
             cached.add(0, span);
         } else {
@@ -260,11 +275,11 @@ final class LargeBlocks {
      * background release; returns the bytes unmapped.
      */
     long releaseIdle(long freedBefore) {
-        List<Chunk> idle;
+        List<Span> idle;
         synchronized (this) {
             // Least recently freed first: the idle spans are a prefix of the list.
             long idleBytes = 0;
-            for (Chunk span : cached) {
+            for (Span span : cached) {
                 if (span.freedAt - freedBefore >= 0) {
                     break;
                 }
@@ -277,14 +292,14 @@ final class LargeBlocks {
 
     /** Unmaps cached spans, least recently freed first, until at most {@code bytes} are cached. */
     long evictTo(long bytes) {
-        List<Chunk> evicted;
+        List<Span> evicted;
         synchronized (this) {
             evicted = evictOver(bytes);
         }
         return unmap(evicted);
     }
 
-    /** Unmaps every cached span, for {@link NativeAllocator#trim()}; returns the bytes unmapped. */
+    /** Unmaps every cached span, for trim(); returns the bytes unmapped. */
     long trim() {
         return evictTo(0);
     }
@@ -295,11 +310,11 @@ final class LargeBlocks {
     }
 
     /**
-     * The slow path of {@link NativeAllocator#segment}: a view of the heap against its top read
+     * The slow path of the allocator's {@code segment(address, size)}: a view of the heap against its top read
      * with acquire, else of part of a large block; refuses an address in none of them.
      */
     MemorySegment segment(long address, long size) {
-        allocator.checkOpen();
+        live.check();
         long offset = address - heap.base;
         if (Long.compareUnsigned(offset, heap.topAcquire()) < 0) {
             long start = heap.roomInBlock(offset) < 0 ? -1 : heap.blockStart(offset);
@@ -312,19 +327,18 @@ final class LargeBlocks {
             }
             throw Refusals.viewBeyondBlock(address, size, heap.base + start, live);
         }
-        Chunk chunk = ChunkMap.lookup(address);
-        if (chunk == null || chunk.owner != allocator) {
-            allocator.checkOpen(); // close() may have taken the block out of the map meanwhile
+        Span span = ownSpan(address);
+        if (span == null) {
             throw Refusals.viewBeyondBlock(address, size, -1, -1);
         }
         long handedOut;
         synchronized (this) {
-            handedOut = chunk.largeSize;
+            handedOut = span.largeSize;
         }
-        if (size < 0 || handedOut < 0 || address - chunk.base > handedOut - size) {
-            throw Refusals.viewBeyondBlock(address, size, chunk.base, handedOut < 0 ? -1 : handedOut);
+        if (size < 0 || handedOut < 0 || address - span.base > handedOut - size) {
+            throw Refusals.viewBeyondBlock(address, size, span.base, handedOut < 0 ? -1 : handedOut);
         }
-        return chunk.slice(address, size);
+        return span.slice(address, size);
     }
 
     /** True when heap offset {@code end} is exactly the end of a class block that is handed out. */

@@ -30,7 +30,7 @@ final class MemStatsReader {
             caches.sumClass(c, sums);
             CentralStack central = centrals[c];
             WRITE.setClass(stats, c, size, sums[0], sums[1], central.refills(), central.spills());
-            WRITE.setClassLimits(stats, c, RingCache.capacity(c), RingCache.batch(c), central.chunkBytes);
+            WRITE.setClassLimits(stats, c, SizeClasses.ringCapacity(c), SizeClasses.batch(c), central.chunkBytes);
             mallocs += sums[0];
             frees += sums[1];
             inuse += (sums[0] - sums[1]) * size;

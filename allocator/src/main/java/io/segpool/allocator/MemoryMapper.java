@@ -3,7 +3,7 @@ package io.segpool.allocator;
 import java.lang.foreign.Arena;
 
 /**
- * Where {@link Heap} and {@link ChunkSource} get memory from and give it back to: the seam between
+ * Where {@link Heap} and {@link SpanSource} get memory from and give it back to: the seam between
  * segpool and the OS, and the JDK calls around it that can fail (closing an arena, making a leak
  * record). {@link OsMemory#INSTANCE} is the only implementation in production; it exists as an
  * interface so that tests can make any of these edges fail on demand (the n-th call of a kind)

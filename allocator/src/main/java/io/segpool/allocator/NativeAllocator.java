@@ -42,9 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class NativeAllocator implements SegmentAllocator, AutoCloseable, io.segpool.stats.MemStatsSource {
 
     /** The largest block that {@link #allocate(long)} maps (64 TiB): larger requests are refused. */
-    public static final long MAX_BLOCK = 1L << 46;
+    public static final long MAX_BLOCK = SizeClasses.MAX_BLOCK;
     /** The largest alignment accepted (1 GiB). */
-    public static final long MAX_ALIGNMENT = 1L << 30;
+    public static final long MAX_ALIGNMENT = SizeClasses.MAX_ALIGNMENT;
     /** The largest request served from a size class (1 MiB); larger ones are large blocks. */
     public static final long MAX_CLASS_SIZE = SizeClasses.MAX_SIZE;
     /**
@@ -52,7 +52,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * larger class's ring holds fewer, so that it holds at most 256 KiB (or one block, when a
      * block is larger). The figure of each class is {@code MemStats.classRingCapacity}.
      */
-    public static final int MAX_RING_CAPACITY = RingCache.CAPACITY;
+    public static final int MAX_RING_CAPACITY = SizeClasses.RING_CAPACITY;
     /**
      * The most blocks a ring takes from or gives to its central stack at once: 16, half the
      * largest ring; a class's own batch is half its ring, at least one ({@code MemStats.classBatch}).
@@ -73,11 +73,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     private final AllocatorConfig config;
     private final String name;
     final Heap heap;
-    final BlockChecks checks;
     final CacheRegistry caches;
     private final CentralStack[] centrals;
     final LargeBlocks large;
-    private final int mode;
+    private final Liveness live = new Liveness();
+    private final Trimmer trimmer;
+    private final BlockChecks checks;
     /**
      * {@link CacheRegistry#TAKE_SLOW} and {@link CacheRegistry#RELEASE_SLOW}, in instance fields:
      * the JIT does not trust an instance field to be constant, so it calls the handles rather than
@@ -86,70 +87,41 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     private final MethodHandle takeSlow = CacheRegistry.TAKE_SLOW;
     private final MethodHandle releaseSlow = CacheRegistry.RELEASE_SLOW;
     /**
-     * Platform threads' caches by thread id ({@link CacheRegistry} builds it): replaced whole and
-     * published with a release store, read plainly by {@link #lookup()}. A stale table only sends
-     * a thread to the slow path, which reads it again with acquire.
+     * A mirror of {@link CacheRegistry}'s cache table (platform threads' caches by thread id),
+     * which the registry owns and publishes here with a release store, so that the hot path's
+     * {@link #lookup()} is one plain load from this object. A stale table only sends a thread to
+     * the slow path, which reads the registry's own.
      */
     private ThreadCache[] cacheTable;
-    /**
-     * Bytes of free class blocks on the central stacks (and chunk space not carved yet): changed
-     * by the central stacks under their locks, one add per batch, and read by the spill path when
-     * {@link AllocatorConfig#cachedBytesLimit()} is set.
-     */
-    final AtomicLong freeBytes = new AtomicLong();
-    /** {@link AllocatorConfig#cachedBytesLimit()}, 0 for none. */
-    final long cachedBytesLimit;
     /** The release thread of {@link AllocatorConfig#releaseAfter()}, or null; set once by create. */
     private BackgroundRelease backgroundRelease;
-    /** Set once by {@link #close()}; read on the slow paths. */
-    private volatile boolean closed;
     /** Set by the {@link #close()} that unmapped everything; guarded by this. */
     private boolean unmapped;
     /** Scratch for {@link #readMemStats}, which holds its monitor so that the read makes no garbage. */
     private final long[] classSums = new long[3];
 
+    /**
+     * Builds the rooms bottom up: the memory layer (the budget, the heap), the checks, then the
+     * central stacks and the large spans (which see the trimmer only as {@link MemoryPressure}),
+     * then the caches above them. Nothing below this class holds a reference to it.
+     */
     private NativeAllocator(AllocatorConfig config, MemoryMapper mapper) {
         this.config = config;
         this.name = config.name() != null ? config.name() : "segpool-" + SERIAL.incrementAndGet();
-        this.mode = BlockChecks.mode(config);
         MemoryBudget budget = new MemoryBudget(name, config.memoryLimit());
         this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()));
-        this.checks = new BlockChecks(this, heap, config, mapper);
-        this.large = new LargeBlocks(this, heap, new ChunkSource(this, mapper, budget), checks.leaks(),
-                config.largeCacheBytes());
+        this.checks = new BlockChecks(heap, config, mapper);
+        CachedBytes cached = new CachedBytes(config.cachedBytesLimit());
+        this.trimmer = new Trimmer(name, cached);
+        Rooms rooms = new Rooms(name, live, trimmer, cached, checks);
         this.centrals = new CentralStack[SizeClasses.count()];
         for (int c = 0; c < centrals.length; c++) {
-            centrals[c] = new CentralStack(this, heap, c);
+            centrals[c] = new CentralStack(heap, c, rooms);
         }
-        this.caches = new CacheRegistry(this);
-        this.cachedBytesLimit = config.cachedBytesLimit();
-    }
-
-    /**
-     * The spill path's check of {@link AllocatorConfig#cachedBytesLimit()}, after class
-     * {@code sizeClass} took a batch: past the limit, that class's wholly free chunks go back to
-     * the OS, then free large spans, least recently freed first, until the limit holds.
-     */
-    void releaseOverLimit(int sizeClass) {
-        if (cachedBytesLimit == 0 || freeBytes.get() + large.cachedBytes() <= cachedBytesLimit) {
-            return;
-        }
-        try {
-            centrals[sizeClass].trim();
-            large.evictTo(roomUnderCachedBytesLimit());
-        } catch (RuntimeException e) {
-            // Only a close() racing this can throw here (a refused release keeps its memory
-            // free and counted, for the next spill, trim() or background release): the blocks
-            // that crossed the limit are already on the central stack, and the free stands.
-        }
-    }
-
-    /**
-     * The bytes of free large spans that fit beside the central stacks' free bytes under
-     * {@link AllocatorConfig#cachedBytesLimit()}; unbounded when there is no limit.
-     */
-    long roomUnderCachedBytesLimit() {
-        return cachedBytesLimit == 0 ? Long.MAX_VALUE : Math.max(0, cachedBytesLimit - freeBytes.get());
+        this.large = new LargeBlocks(heap, new SpanSource(heap, mapper, budget), config, rooms);
+        this.caches = new CacheRegistry(heap, BlockChecks.mode(config), rooms, centrals, large, this::publishCacheTable);
+        trimmer.bind(centrals, large, caches);
+        this.backgroundRelease = BackgroundRelease.start(config.releaseAfter(), rooms, caches, large, centrals);
     }
 
     /**
@@ -175,8 +147,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     static NativeAllocator create(AllocatorConfig config, MemoryMapper mapper) {
         NativeAllocator allocator = new NativeAllocator(Objects.requireNonNull(config, "config"),
                 Objects.requireNonNull(mapper, "mapper"));
-        OpenAllocators.add(allocator);
-        allocator.backgroundRelease = BackgroundRelease.start(allocator);
+        OpenHeaps.add(allocator.heap);
         return allocator;
     }
 
@@ -282,7 +253,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
         long offset = segment.address() - heap.base;
         long size = segment.byteSize();
-        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
+        if (heap.pastTop(offset)) {
             throw checks.refuseFree(offset, size); // past the committed heap: only reinterpret makes such a segment
         }
         ThreadCache cache = lookup();
@@ -323,7 +294,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      */
     public void freeAddress(long address, long size) {
         long offset = address - heap.base;
-        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
+        if (heap.pastTop(offset)) {
             large.freeAddress(address, size);
             return;
         }
@@ -335,6 +306,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
     }
 
+    /** Hop (not inlined, by design): {@code takeSlow} is {@link CacheRegistry#takeSlow(int, long)}. */
     private long takeSlow(int sizeClass, long size) {
         try {
             return (long) takeSlow.invokeExact(caches, sizeClass, size);
@@ -345,6 +317,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
     }
 
+    /** Hop (not inlined, by design): {@code releaseSlow} is {@link CacheRegistry#releaseSlow(long, long)}. */
     private void releaseSlow(long offset, long size) {
         try {
             releaseSlow.invokeExact(caches, offset, size);
@@ -433,25 +406,14 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         return caches.current();
     }
 
-    // ---- slow paths the caches call -----------------------------------------------------------
-
-    ThreadCache newCache(Thread owner) {
-        return new ThreadCache(this, heap, mode, owner);
-    }
-
-    /** {@code e}, thrown by a heap access, or the closed refusal when the access failed because of close(). */
-    RuntimeException closedOr(IllegalStateException e) {
-        return heap.isAlive() ? e : Refusals.closed(e);
-    }
+    // ---- for tests in this package ------------------------------------------------------------
 
     CentralStack central(int sizeClass) {
         return centrals[sizeClass];
     }
 
     void checkOpen() {
-        if (closed) {
-            throw Refusals.closed();
-        }
+        live.check();
     }
 
     // ---- trim, stats, close -------------------------------------------------------------------
@@ -459,7 +421,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     /**
      * Reclaims the caches of ended threads, gives back to the OS the pages of every chunk whose
      * blocks are all free in its central stack, and unmaps the free large blocks kept for reuse.
-     * Chunk pages are released with {@code madvise}: {@code Released} grows by as much and
+     * Span pages are released with {@code madvise}: {@code Released} grows by as much and
      * {@code Sys} stays (the range stays mapped, reads zeros, and is reused first); large blocks
      * leave {@code Sys}. Blocks in live threads' rings stay there: see {@link ThreadCache#flush()}.
      *
@@ -468,21 +430,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      */
     public long trim() {
         checkOpen();
-        return trimForMemory();
-    }
-
-    /**
-     * {@link #trim()} for a chunk that the memory limit or the OS refused, before it tries again.
-     * Must be called with no central stack's lock held: it takes each in turn.
-     */
-    long trimForMemory() {
-        caches.reclaimEnded();
-        long bytes = large.trim();
-        for (CentralStack central : centrals) {
-            bytes += central.trim();
-        }
-        AllocatorEvents.trim(name, bytes);
-        return bytes;
+        return trimmer.trimForMemory();
     }
 
     /**
@@ -521,14 +469,14 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
             if (unmapped) {
                 return;
             }
-            if (!closed) {
+            if (live.isOpen()) {
                 if (checks.leaks() != null) {
                     String report = leakReport();
                     if (!report.isEmpty()) {
                         System.getLogger("io.segpool.allocator.leaks").log(System.Logger.Level.WARNING, report);
                     }
                 }
-                closed = true;
+                live.close();
             }
         }
         if (backgroundRelease != null) {
@@ -555,7 +503,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         synchronized (this) {
             unmapped = true;
         }
-        OpenAllocators.remove(this);
+        OpenHeaps.remove(heap);
         caches.releaseAll();
     }
 
@@ -584,6 +532,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @return false once {@link #close()} has begun
      */
     public boolean isOpen() {
-        return !closed;
+        return live.isOpen();
     }
 }

@@ -16,7 +16,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The system calls segpool makes, through FFM downcalls: {@code mmap}, {@code munmap},
- * {@code mprotect} and {@code madvise}. Only {@link Heap} and {@link ChunkSource} call these,
+ * {@code mprotect} and {@code madvise}. Only {@link Heap} and {@link SpanSource} call these,
  * through {@link #INSTANCE}. Linux and macOS (the flag values differ).
  */
 final class OsMemory implements MemoryMapper {

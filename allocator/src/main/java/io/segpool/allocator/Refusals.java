@@ -22,7 +22,7 @@ final class Refusals {
 
     static IllegalArgumentException badAlignment(long alignment) {
         return new IllegalArgumentException("alignment " + alignment + " is not a power of two from 1 to "
-                + NativeAllocator.MAX_ALIGNMENT);
+                + SizeClasses.MAX_ALIGNMENT);
     }
 
     static IllegalStateException closed() {
@@ -34,8 +34,8 @@ final class Refusals {
                 + " returned can be freed");
     }
 
-    static RuntimeException notFromHere(NativeAllocator allocator, long address, long size, MemorySegment segment,
-                                        Chunk chunk) {
+    static RuntimeException notFromHere(Heap heap, long address, long size, MemorySegment segment,
+                                        Span span) {
         String what = describe(address, size);
         if (segment != null && !segment.scope().isAlive()) {
             // Not a live block of this allocator, whatever it was: the scope of a closed Arena, of
@@ -44,8 +44,8 @@ final class Refusals {
                     + " this allocator: an Arena's segment after its close, a large block already freed and"
                     + " unmapped, or a block of an allocator that closed");
         }
-        NativeAllocator heapOwner = OpenAllocators.ownerOf(address);
-        if ((chunk != null && chunk.owner != allocator) || (heapOwner != null && heapOwner != allocator)) {
+        Heap heapOwner = OpenHeaps.ownerOf(address);
+        if ((span != null && span.owner != heap) || (heapOwner != null && heapOwner != heap)) {
             return new IllegalArgumentException("free: " + what + " belongs to another NativeAllocator; free it there");
         }
         return new IllegalArgumentException("free: " + what + " is not from this allocator: no block it handed out"
@@ -84,8 +84,8 @@ final class Refusals {
                 + " never a block's");
     }
 
-    static IllegalArgumentException foreignScope(long address, long size, Chunk chunk) {
-        return new IllegalArgumentException("free: " + describe(address, size) + " lies in " + chunk
+    static IllegalArgumentException foreignScope(long address, long size, Span span) {
+        return new IllegalArgumentException("free: " + describe(address, size) + " lies in " + span
                 + " but has another scope: it was not returned by this allocator (MemorySegment.ofAddress or"
                 + " reinterpret made it); free the segment allocate returned");
     }
@@ -152,7 +152,8 @@ final class Refusals {
             holders.append(holders.isEmpty() ? "" : ", ").append(holder == null ? "(being given back)" : holder);
         }
         return new IllegalStateException(waiter + " waited " + waitedMillis + " ms for one of the " + stripes.length
-                + " caches that virtual threads share, and every one is held by a live thread: " + holders
+                + " caches that virtual threads share, and none changed hands meanwhile: each is held by a live thread: "
+                + holders
                 + ". A cache from borrowCache() must be closed (try-with-resources) and not held across blocking"
                 + " work; a virtual thread that ends holding one gives it back by itself");
     }

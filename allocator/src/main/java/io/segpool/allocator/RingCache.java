@@ -14,56 +14,44 @@ import java.lang.invoke.VarHandle;
  * without bound.
  *
  * <p>A ring is bounded by blocks and by bytes, as the Go runtime bounds its stack cache by bytes
- * ({@code _StackCacheSize}): {@link #capacity} is 32 blocks for classes up to 8 KiB and
- * {@link #RING_BYTES} / size above, at least one block; a batch is half a ring, at least one block.
+ * ({@code _StackCacheSize}): {@link SizeClasses#ringCapacity} is 32 blocks for classes up to 8 KiB and
+ * {@link SizeClasses#RING_BYTES} / size above, at least one block; a batch is half a ring, at least one block.
  * 256 KiB per ring keeps the classes that stack segments and buffers use (4 to 8 KiB) at the full 32
  * blocks, where the hot path's hit rate matters, while a thread that frees 1 MiB blocks keeps one,
  * not 32 MiB of them out of {@code trim()}'s reach.
  *
- * <p>Only the cache's owner writes a ring, with plain stores (for a stripe: the thread holding its
- * flag; for a dead thread's cache: the reclaimer, after the thread's death made its writes
- * visible). {@code readMemStats} reads the count and counters with opaque loads: no atomic
- * read-modify-write on the hot path, and the reader pays for the sum.
+ * <p>Only the cache's owner writes a ring, with plain stores on every path (for a stripe: the
+ * thread holding its flag; for a dead thread's cache: the reclaimer, after the thread's death made
+ * its writes visible). {@code readMemStats} reads the count and counters with opaque loads
+ * ({@link #racy}): no atomic read-modify-write on the hot path, and the reader pays for the sum.
  */
 final class RingCache {
 
-    /** The most blocks a ring holds, for any class. */
-    static final int CAPACITY = 32;
-    /** The most bytes of free blocks a ring holds, unless one block is larger. */
-    static final long RING_BYTES = 256 << 10;
-    private static final int[] CAPACITIES = new int[SizeClasses.count()];
-
-    static {
-        for (int c = 0; c < CAPACITIES.length; c++) {
-            CAPACITIES[c] = (int) Math.max(1, Math.min(CAPACITY, RING_BYTES / SizeClasses.size(c)));
-        }
-    }
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
     private RingCache() {
     }
 
-    /** Blocks a ring of {@code sizeClass} holds at most: 32, or fewer so that they fit in {@link #RING_BYTES}. */
-    static int capacity(int sizeClass) {
-        return CAPACITIES[sizeClass];
-    }
-
-    /** Blocks a ring of {@code sizeClass} takes from or gives to its central stack at once: half its capacity. */
-    static int batch(int sizeClass) {
-        return Math.max(1, CAPACITIES[sizeClass] / 2);
+    /**
+     * A ring's header field as another thread reads it (stats, the reclaimer's sums): an opaque
+     * load, which sees some value the owner stored, never a torn one, and never one older than a
+     * value it saw before. The owner writes the header with plain stores, hot path and slow path
+     * alike (no fence, no atomic), so a reader is racy by design: exact once the owner is quiet.
+     */
+    private static long racy(long[] ring, int field) {
+        return (long) SLOT.getOpaque(ring, field);
     }
 
     /** An empty ring's refill: one batch from the central stack. Returns the blocks now held. */
     static int refill(ThreadCache cache, int sizeClass, long[] ring) {
-        NativeAllocator allocator = cache.allocator;
-        allocator.checkOpen();
-        allocator.caches.reclaimIfDue();
-        int n = batch(sizeClass);
-        CentralStack central = allocator.central(sizeClass);
+        cache.rooms.live().check();
+        cache.registry.reclaimIfDue();
+        int n = SizeClasses.batch(sizeClass);
+        CentralStack central = cache.centrals[sizeClass];
         central.refill(ring, ThreadCache.HEADER, n);
-        SLOT.setOpaque(ring, ThreadCache.BATCHED_IN, ring[ThreadCache.BATCHED_IN] + n);
-        AllocatorEvents.refill(allocator.name(), central.blockSize, n);
-        SLOT.setOpaque(ring, ThreadCache.COUNT, (long) n);
+        ring[ThreadCache.BATCHED_IN] += n;
+        AllocatorEvents.refill(cache.rooms.name(), central.blockSize, n);
+        ring[ThreadCache.COUNT] = n;
         return n;
     }
 
@@ -80,26 +68,25 @@ final class RingCache {
      * it cannot undo or fail the free.
      */
     static void putSlow(ThreadCache cache, int sizeClass, long[] ring, long offset, long size) {
-        NativeAllocator allocator = cache.allocator;
-        CentralStack central = allocator.central(sizeClass);
+        CentralStack central = cache.centrals[sizeClass];
         int capacity = (int) ring[ThreadCache.LIMIT];
-        int batch = batch(sizeClass);
+        int batch = SizeClasses.batch(sizeClass);
         try {
-            allocator.checkOpen();
-            allocator.caches.reclaimIfDue();
+            cache.rooms.live().check();
+            cache.registry.reclaimIfDue();
             central.spill(ring, ThreadCache.HEADER, batch);
         } catch (RuntimeException | Error e) {
             cache.undoRelease(sizeClass, offset, size);
             throw e;
         }
-        SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + batch);
+        ring[ThreadCache.BATCHED_OUT] += batch;
         int kept = capacity - batch;
         System.arraycopy(ring, ThreadCache.HEADER + batch, ring, ThreadCache.HEADER, kept);
         ring[ThreadCache.HEADER + kept] = offset;
-        SLOT.setOpaque(ring, ThreadCache.COUNT, (long) (kept + 1));
-        SLOT.setOpaque(ring, ThreadCache.FREES, ring[ThreadCache.FREES] + 1);
-        AllocatorEvents.spill(allocator.name(), central.blockSize, batch);
-        allocator.releaseOverLimit(sizeClass);
+        ring[ThreadCache.COUNT] = kept + 1;
+        ring[ThreadCache.FREES]++;
+        AllocatorEvents.spill(cache.rooms.name(), central.blockSize, batch);
+        cache.rooms.pressure().releaseOverLimit(sizeClass);
     }
 
     /**
@@ -112,11 +99,11 @@ final class RingCache {
             long[] ring = cache.rings[c];
             if (ring != null && ring[ThreadCache.COUNT] > 0) {
                 int n = (int) ring[ThreadCache.COUNT];
-                cache.allocator.central(c).reclaim(ring, ThreadCache.HEADER, n);
-                SLOT.setOpaque(ring, ThreadCache.BATCHED_OUT, ring[ThreadCache.BATCHED_OUT] + n);
-                SLOT.setOpaque(ring, ThreadCache.COUNT, 0L);
+                cache.centrals[c].reclaim(ring, ThreadCache.HEADER, n);
+                ring[ThreadCache.BATCHED_OUT] += n;
+                ring[ThreadCache.COUNT] = 0L;
                 blocks += n;
-                cache.allocator.releaseOverLimit(c);
+                cache.rooms.pressure().releaseOverLimit(c);
             }
         }
         return blocks;
@@ -125,7 +112,7 @@ final class RingCache {
     /** Free blocks a cache holds for a class; read racily. */
     static long cached(ThreadCache cache, int sizeClass) {
         long[] ring = cache.rings[sizeClass];
-        return ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.COUNT);
+        return ring == null ? 0 : racy(ring, ThreadCache.COUNT);
     }
 
     /**
@@ -137,12 +124,12 @@ final class RingCache {
         if (ring == null) {
             return 0;
         }
-        return (long) SLOT.getOpaque(ring, ThreadCache.BATCHED_IN) - (long) SLOT.getOpaque(ring, ThreadCache.BATCHED_OUT)
-                + (long) SLOT.getOpaque(ring, ThreadCache.FREES) - (long) SLOT.getOpaque(ring, ThreadCache.COUNT);
+        return racy(ring, ThreadCache.BATCHED_IN) - racy(ring, ThreadCache.BATCHED_OUT)
+                + racy(ring, ThreadCache.FREES) - racy(ring, ThreadCache.COUNT);
     }
 
     static long frees(ThreadCache cache, int sizeClass) {
         long[] ring = cache.rings[sizeClass];
-        return ring == null ? 0 : (long) SLOT.getOpaque(ring, ThreadCache.FREES);
+        return ring == null ? 0 : racy(ring, ThreadCache.FREES);
     }
 }

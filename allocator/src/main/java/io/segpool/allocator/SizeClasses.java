@@ -76,6 +76,41 @@ final class SizeClasses {
         return sizes;
     }
 
+    /** The largest block the allocator maps (64 TiB); {@code NativeAllocator.MAX_BLOCK}. */
+    static final long MAX_BLOCK = 1L << 46;
+    /** The largest alignment accepted (1 GiB); {@code MAX_ALIGNMENT}. */
+    static final long MAX_ALIGNMENT = 1L << 30;
+
+    /**
+     * Every chunk and every large span starts on, and is a multiple of, this many bytes: the
+     * granule of the heap's class table and of the span map.
+     */
+    static final long CHUNK_ALIGNMENT = 64 * 1024;
+    /** The most blocks a thread's ring holds, for any class: 32, for classes up to 8 KiB. */
+    static final int RING_CAPACITY = 32;
+    /** The most bytes of free blocks a ring holds, unless one block is larger. */
+    static final long RING_BYTES = 256 << 10;
+    private static final int[] RING_CAPACITIES = new int[SIZES.length];
+
+    static {
+        for (int c = 0; c < RING_CAPACITIES.length; c++) {
+            RING_CAPACITIES[c] = (int) Math.max(1, Math.min(RING_CAPACITY, RING_BYTES / SIZES[c]));
+        }
+    }
+
+    /**
+     * Blocks a ring of class {@code index} holds at most: 32, or fewer so that they fit in
+     * {@link #RING_BYTES} (at least one). The Go runtime bounds its stack cache in bytes the same way.
+     */
+    static int ringCapacity(int index) {
+        return RING_CAPACITIES[index];
+    }
+
+    /** Blocks a ring of class {@code index} takes from or gives to its central stack at once: half its capacity, at least one. */
+    static int batch(int index) {
+        return Math.max(1, RING_CAPACITIES[index] / 2);
+    }
+
     /** Number of size classes. */
     static int count() {
         return SIZES.length;
@@ -100,7 +135,7 @@ final class SizeClasses {
     /**
      * The smallest class that holds {@code size} bytes and whose blocks all start on an
      * {@code alignment} boundary, or -1 when none does. Blocks of a class sit at multiples of the
-     * class size in chunks aligned to {@link ChunkSource#CHUNK_ALIGNMENT}, so a class size that is a
+     * class size in chunks aligned to {@link SpanSource#CHUNK_ALIGNMENT}, so a class size that is a
      * multiple of the alignment gives aligned blocks.
      */
     static int classOf(long size, long alignment) {
@@ -108,7 +143,7 @@ final class SizeClasses {
         if (alignment <= GRANULE) {
             return cls;
         }
-        if (alignment > ChunkSource.CHUNK_ALIGNMENT) {
+        if (alignment > SizeClasses.CHUNK_ALIGNMENT) {
             return -1;
         }
         // The 16, 32 and 48 B classes serve only 16-byte alignment: their block state is the size alone.
@@ -120,14 +155,24 @@ final class SizeClasses {
         return -1;
     }
 
-    /**
-     * Size class for a request with an alignment, -1 for a large block; refuses a bad alignment
-     * (not a power of two from 1 to {@link NativeAllocator#MAX_ALIGNMENT}).
-     */
-    static int classFor(long size, long alignment) {
-        if (alignment <= 0 || alignment > NativeAllocator.MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
+    /** {@code value} rounded up to a multiple of {@code alignment}, a power of two. */
+    static long roundUp(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    /** Refuses an alignment that is not a power of two from 1 to {@link #MAX_ALIGNMENT}: the one rule, for class and large blocks. */
+    static void checkAlignment(long alignment) {
+        if (alignment <= 0 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) != 0) {
             throw Refusals.badAlignment(alignment);
         }
+    }
+
+    /**
+     * Size class for a request with an alignment, -1 for a large block; refuses a bad alignment
+     * (not a power of two from 1 to {@link #MAX_ALIGNMENT}).
+     */
+    static int classFor(long size, long alignment) {
+        checkAlignment(alignment);
         if (size < 0 || size > MAX_SIZE) {
             return -1;
         }
@@ -143,9 +188,9 @@ final class SizeClasses {
      */
     static int blocksPerChunk(int index) {
         long size = SIZES[index];
-        long aligned = ChunkSource.CHUNK_ALIGNMENT / gcd(size, ChunkSource.CHUNK_ALIGNMENT);
+        long aligned = SizeClasses.CHUNK_ALIGNMENT / gcd(size, SizeClasses.CHUNK_ALIGNMENT);
         long blocks = aligned;
-        while (blocks < RingCache.batch(index)) {
+        while (blocks < batch(index)) {
             blocks += aligned;
         }
         return Math.toIntExact(blocks);

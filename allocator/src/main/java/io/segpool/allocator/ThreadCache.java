@@ -25,7 +25,7 @@ import java.lang.invoke.VarHandle;
 public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     /**
-     * Ring layout: the count, the ring's capacity in blocks ({@link RingCache#capacity}: its byte
+     * Ring layout: the count, the ring's capacity in blocks ({@link SizeClasses#ringCapacity}: its byte
      * bound), the frees into it (counted per call), the blocks that came in and went out in
      * batches (counted on the slow path), then the slots (a stack: the newest block on top).
      * Mallocs are not counted per call: they follow from the others, {@code in - out + frees -
@@ -65,7 +65,14 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    final NativeAllocator allocator;
+    /** The allocator's name, liveness, trimmer and checks; slow paths only. */
+    final Rooms rooms;
+    final CacheRegistry registry;
+    /** The central stacks, by class: where refills and spills go. */
+    final CentralStack[] centrals;
+    /** Where a request above the classes, or a free of a segment not from the heap, goes. */
+    private final LargeBlocks large;
+    private final BlockChecks checks;
     /** {@link #HAND_OUT_EXTRAS}, {@link #RELEASE_EXTRAS}: in instance fields so the JIT does not inline them. */
     private final MethodHandle handOutExtras = HAND_OUT_EXTRAS;
     private final MethodHandle releaseExtras = RELEASE_EXTRAS;
@@ -89,12 +96,22 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     Thread owner;
     /** A stripe's re-entry depth, for a thread that takes the stripe it holds; owner only. */
     int depth;
+    /**
+     * Times this stripe was given back; written by the holder before it gives the flag back,
+     * read racily by threads waiting for a stripe, which restart their patience when it moves.
+     */
+    int handoffs;
     /** A stripe's lock: 0 free, 1 taken; compare-and-set to take, release store to give back. */
     @SuppressWarnings("unused")
     private volatile int busy;
 
-    ThreadCache(NativeAllocator allocator, Heap heap, int mode, Thread owner) {
-        this.allocator = allocator;
+    ThreadCache(Heap heap, int mode, Thread owner, Rooms rooms, CentralStack[] centrals, LargeBlocks large,
+                CacheRegistry registry) {
+        this.rooms = rooms;
+        this.registry = registry;
+        this.centrals = centrals;
+        this.large = large;
+        this.checks = rooms.checks();
         this.heap = heap;
         this.all = heap.all;
         this.scope = heap.all.scope();
@@ -199,7 +216,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      */
     public long flush() {
         checkOwner();
-        allocator.checkOpen();
+        rooms.live().check();
         return RingCache.flush(this);
     }
 
@@ -219,7 +236,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
                 return; // given back already, and not taken since: closing it again does nothing
             }
             checkOwner();
-            allocator.caches.releaseStripe(this);
+            registry.releaseStripe(this);
         }
     }
 
@@ -233,7 +250,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     MemorySegment allocate0(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return allocator.large.allocate(size, 1);
+            return large.allocate(size, 1);
         }
         return all.asSlice(take(SizeClasses.classOf(size), size), size);
     }
@@ -241,21 +258,21 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     MemorySegment allocate0(long size, long alignment) {
         int sizeClass = SizeClasses.classFor(size, alignment);
         if (sizeClass < 0) {
-            return allocator.large.allocate(size, alignment);
+            return large.allocate(size, alignment);
         }
         return all.asSlice(take(sizeClass, size), size);
     }
 
     long allocateAddress0(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return allocator.large.allocate(size, 1).address();
+            return large.allocate(size, 1).address();
         }
         return base + take(SizeClasses.classOf(size), size);
     }
 
     void free0(MemorySegment segment) {
         if (segment.scope() != scope) {
-            allocator.large.free(segment);
+            large.free(segment);
             return;
         }
         long offset = segment.address() - base;
@@ -268,15 +285,15 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * makes one, and its state entry may lie in uncommitted table pages.
      */
     void checkCommitted(long offset, long size) {
-        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
-            throw allocator.checks.refuseFree(offset, size);
+        if (heap.pastTop(offset)) {
+            throw checks.refuseFree(offset, size);
         }
     }
 
     void freeAddress0(long address, long size) {
         long offset = address - base;
-        if (Long.compareUnsigned(offset, heap.top()) >= 0 && Long.compareUnsigned(offset, heap.topAcquire()) >= 0) {
-            allocator.large.freeAddress(address, size);
+        if (heap.pastTop(offset)) {
+            large.freeAddress(address, size);
             return;
         }
         release(offset, size);
@@ -333,13 +350,13 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      */
     void release(long offset, long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0 || (offset & (SizeClasses.GRANULE - 1)) != 0) {
-            throw allocator.checks.refuseFree(offset, size);
+            throw checks.refuseFree(offset, size);
         }
         int sizeClass = SizeClasses.classOf(size);
         if ((mode & CHECKED) == 0) {
             sizeClass = uncheckedClass(sizeClass, offset, size);
         } else if (!markFree(sizeClass, offset, size)) {
-            sizeClass = allocator.checks.releaseMismatch(offset, size);
+            sizeClass = checks.releaseMismatch(offset, size);
         }
         if ((mode & EXTRAS) != 0) {
             releaseExtras(sizeClass, offset, size); // the put too, so that a throw can be undone
@@ -359,7 +376,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         int chunkClass = heap.classAtCommitted(offset);
         if (chunkClass != sizeClass) {
             if (chunkClass < 0 || size > SizeClasses.size(chunkClass)) {
-                throw allocator.checks.refuseFree(offset, size);
+                throw checks.refuseFree(offset, size);
             }
             sizeClass = chunkClass;
         }
@@ -411,9 +428,10 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * (zeroing, poison, leak records) stays out of the hot methods' compiled code, which must stay
      * small enough to inline into callers for escape analysis to remove the segment.
      */
+    /** Hop: {@code handOutExtras} is {@link BlockChecks#handOutExtras(int, long, long)}. */
     private RuntimeException handOutExtras(int sizeClass, long offset, long size) {
         try {
-            return (RuntimeException) handOutExtras.invokeExact(allocator.checks, sizeClass, offset, size);
+            return (RuntimeException) handOutExtras.invokeExact(checks, sizeClass, offset, size);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -421,9 +439,10 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         }
     }
 
+    /** Hop: {@code releaseExtras} is {@link BlockChecks#releaseExtras(ThreadCache, int, long, long)}. */
     private void releaseExtras(int sizeClass, long offset, long size) {
         try {
-            releaseExtras.invokeExact(allocator.checks, this, sizeClass, offset, size);
+            releaseExtras.invokeExact(checks, this, sizeClass, offset, size);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -432,7 +451,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     }
 
     private long[] newRing(int sizeClass) {
-        int capacity = RingCache.capacity(sizeClass);
+        int capacity = SizeClasses.ringCapacity(sizeClass);
         long[] ring = new long[HEADER + capacity];
         ring[LIMIT] = capacity;
         rings[sizeClass] = ring;

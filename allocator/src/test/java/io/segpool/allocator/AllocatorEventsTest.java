@@ -24,7 +24,8 @@ class AllocatorEventsTest {
     void slowPathsAreRecordedWithTheirFigures() throws Exception {
         Path file = Files.createTempFile("segpool", ".jfr");
         try (Recording recording = new Recording()) {
-            for (String name : List.of("Refill", "Spill", "ChunkMapped", "ChunkUnmapped", "Trim", "CacheReclaimed")) {
+            for (String name : List.of("Refill", "Spill", "ChunkMapped", "ChunkReleased", "SpanMapped", "SpanUnmapped", "Trim",
+                    "CacheReclaimed")) {
                 recording.enable("io.segpool." + name);
             }
             recording.start();
@@ -59,7 +60,7 @@ class AllocatorEventsTest {
         Files.delete(file);
         List<RecordedEvent> ours = events.stream().filter(e -> e.getEventType().getName().startsWith("io.segpool.")).toList();
         assertTrue(ours.stream().allMatch(e -> e.getString("allocator") != null), "every event names its allocator");
-        assertEquals(Set.of("Refill", "Spill", "ChunkMapped", "ChunkUnmapped", "Trim", "CacheReclaimed"),
+        assertEquals(Set.of("Refill", "Spill", "ChunkMapped", "ChunkReleased", "SpanMapped", "SpanUnmapped", "Trim", "CacheReclaimed"),
                 ours.stream().filter(e -> "events-main".equals(e.getString("allocator")))
                         .map(e -> e.getEventType().getName().substring("io.segpool.".length())).collect(Collectors.toSet()),
                 "each kind of event, named after the allocator it happened in");
@@ -78,9 +79,13 @@ class AllocatorEventsTest {
 
         List<RecordedEvent> mapped = byName.get("io.segpool.ChunkMapped");
         assertTrue(mapped.stream().anyMatch(e -> e.getLong("blockSize") == 64 && e.getLong("bytes") % 65536 == 0));
-        assertTrue(mapped.stream().anyMatch(e -> e.getLong("bytes") >= 3 << 20), "the large block's own mapping");
-        List<RecordedEvent> unmapped = byName.get("io.segpool.ChunkUnmapped");
-        assertTrue(unmapped.stream().anyMatch(e -> e.getLong("bytes") >= 3 << 20), "the large block went back");
+        assertTrue(mapped.stream().allMatch(e -> e.getLong("bytes") < 3 << 20), "a class chunk is not a span: " + mapped);
+        assertTrue(byName.get("io.segpool.SpanMapped").stream().anyMatch(e -> e.getLong("bytes") >= 3 << 20),
+                "the large block's own mapping");
+        assertTrue(byName.get("io.segpool.SpanUnmapped").stream().anyMatch(e -> e.getLong("bytes") >= 3 << 20),
+                "the large block went back");
+        assertTrue(byName.get("io.segpool.ChunkReleased").stream().allMatch(e -> e.getLong("blockSize") > 0
+                && e.getLong("bytes") % 65536 == 0), "trim released class chunks with madvise, each naming its class");
 
         RecordedEvent trim = byName.get("io.segpool.Trim").getFirst();
         assertTrue(trim.getLong("bytes") > 0, "trim unmapped the free 4 KiB chunk and the 64 B chunk");

@@ -30,7 +30,7 @@ class CrossThreadFreeTest {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             int cls = SizeClasses.classOf(SIZE);
             long chunkBytes = SizeClasses.blocksPerChunk(cls) * SizeClasses.size(cls);
-            long maxCarved = QUEUE + 2 + 2L * RingCache.CAPACITY + CentralStack.BATCH;
+            long maxCarved = QUEUE + 2 + 2L * SizeClasses.RING_CAPACITY + CentralStack.BATCH;
             long bound = (Math.ceilDiv(maxCarved, SizeClasses.blocksPerChunk(cls)) + 1) * chunkBytes;
 
             TestThreads.Failure failure = new TestThreads.Failure();

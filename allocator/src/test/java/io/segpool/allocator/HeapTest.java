@@ -151,7 +151,7 @@ class HeapTest {
         MemStats after;
         try (Recording recording = new Recording()) {
             recording.enable("io.segpool.ChunkMapped");
-            recording.enable("io.segpool.ChunkUnmapped");
+            recording.enable("io.segpool.ChunkReleased");
             recording.start();
             try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("heap-events"))) {
                 allocator.freeAddress(allocator.allocateAddress(4096), 4096);
@@ -167,7 +167,8 @@ class HeapTest {
         Files.delete(file);
         assertTrue(ours.stream().anyMatch(e -> e.getEventType().getName().equals("io.segpool.ChunkMapped")
                 && e.getLong("bytes") == GRAIN && e.getLong("blockSize") == 4096 && e.getLong("sys") == GRAIN), ours::toString);
-        assertTrue(ours.stream().anyMatch(e -> e.getEventType().getName().equals("io.segpool.ChunkUnmapped")
-                && e.getLong("bytes") == GRAIN && e.getLong("sys") == after.sys()), ours::toString);
+        assertTrue(ours.stream().anyMatch(e -> e.getEventType().getName().equals("io.segpool.ChunkReleased")
+                && e.getLong("bytes") == GRAIN && e.getLong("blockSize") == 4096 && e.getLong("sys") == after.sys()),
+                ours::toString);
     }
 }

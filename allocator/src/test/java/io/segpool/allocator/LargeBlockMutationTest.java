@@ -69,7 +69,7 @@ class LargeBlockMutationTest {
 
     @Test
     void aZeroByteLargeBlockIsViewedAndFreedAsAnyOther() {
-        long alignment = 2 * ChunkSource.CHUNK_ALIGNMENT; // beyond every class: a large block
+        long alignment = 2 * SizeClasses.CHUNK_ALIGNMENT; // beyond every class: a large block
         MemorySegment empty = allocator.allocate(0, alignment);
         long base = empty.address();
         assertEquals(0, base % alignment);

@@ -35,12 +35,12 @@ class MemoryInBytesTest {
             held.forEach(cache::free);
             MemStats stats = TestSupport.stats(allocator);
             int oneMiB = SizeClasses.classOf(MiB);
-            long bound = RingCache.capacity(oneMiB) * MiB;
-            assertTrue(bound <= Math.max(RingCache.RING_BYTES, MiB), "ring bound " + bound);
+            long bound = SizeClasses.ringCapacity(oneMiB) * MiB;
+            assertTrue(bound <= Math.max(SizeClasses.RING_BYTES, MiB), "ring bound " + bound);
             assertTrue(stats.cached() <= bound, "40 MiB freed, the ring keeps " + stats.cached() + " > " + bound);
             assertEquals(40 * MiB, stats.cached() + stats.central(), "every freed byte is cached or central\n" + stats);
-            assertEquals(RingCache.capacity(oneMiB), stats.classRingCapacity(oneMiB));
-            assertEquals(RingCache.batch(oneMiB), stats.classBatch(oneMiB));
+            assertEquals(SizeClasses.ringCapacity(oneMiB), stats.classRingCapacity(oneMiB));
+            assertEquals(SizeClasses.batch(oneMiB), stats.classBatch(oneMiB));
 
             long flushed = cache.flush();
             stats = TestSupport.stats(allocator);
@@ -68,8 +68,8 @@ class MemoryInBytesTest {
             MemStats stats = TestSupport.stats(allocator);
             assertTrue(stats.central() <= limit, "free memory kept " + stats.central() + " past the limit " + limit
                     + "\n" + stats);
-            assertTrue(stats.cached() <= RingCache.RING_BYTES, "the ring holds " + stats.cached());
-            assertTrue(stats.released() >= 32 * MiB - limit - RingCache.RING_BYTES, "released " + stats.released());
+            assertTrue(stats.cached() <= SizeClasses.RING_BYTES, "the ring holds " + stats.cached());
+            assertTrue(stats.released() >= 32 * MiB - limit - SizeClasses.RING_BYTES, "released " + stats.released());
             assertEquals(0, stats.inuse());
             TestSupport.assertConserved(stats);
         }

@@ -58,7 +58,7 @@ class MemoryLimitTest {
                 TestSupport.assertConserved(after);
                 assertEquals(CAP, refused.limit());
                 assertEquals(resident, refused.resident());
-                assertEquals(large ? LARGE_MAPPING : ChunkSource.CHUNK_ALIGNMENT, refused.requested());
+                assertEquals(large ? LARGE_MAPPING : SizeClasses.CHUNK_ALIGNMENT, refused.requested());
                 String message = refused.getMessage();
                 for (String word : List.of(String.valueOf(CAP), String.valueOf(resident),
                         large ? "large block of " + LARGE + " bytes" : SMALL + "-byte blocks", "memory limit")) {

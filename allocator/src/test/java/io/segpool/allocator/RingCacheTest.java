@@ -29,11 +29,11 @@ class RingCacheTest {
             for (int i = 0; i < blocks.length; i++) {
                 cache.free(blocks[i]);
                 // The ring fills to 32; every 16 frees after that spill one batch.
-                long expected = i < RingCache.CAPACITY ? 0 : (i - RingCache.CAPACITY) / 16 + 1;
+                long expected = i < SizeClasses.RING_CAPACITY ? 0 : (i - SizeClasses.RING_CAPACITY) / 16 + 1;
                 assertEquals(expected, central.spills(), "spills after " + (i + 1) + " frees");
             }
             MemStats stats = TestSupport.stats(allocator);
-            assertEquals(RingCache.CAPACITY * SIZE, stats.cached(), "a full ring holds 32 blocks");
+            assertEquals(SizeClasses.RING_CAPACITY * SIZE, stats.cached(), "a full ring holds 32 blocks");
             assertEquals(10, stats.classRefills(cls));
             assertEquals(8, stats.classSpills(cls));
             TestSupport.assertConserved(stats);

@@ -59,8 +59,8 @@ class SizeClassesTest {
         for (int c = 0; c < SizeClasses.count(); c++) {
             long blocks = SizeClasses.blocksPerChunk(c);
             long length = blocks * SizeClasses.size(c);
-            assertTrue(blocks >= RingCache.batch(c), "class " + SizeClasses.size(c) + ": a chunk holds a batch");
-            assertEquals(0, length % ChunkSource.CHUNK_ALIGNMENT, "class " + SizeClasses.size(c));
+            assertTrue(blocks >= SizeClasses.batch(c), "class " + SizeClasses.size(c) + ": a chunk holds a batch");
+            assertEquals(0, length % SizeClasses.CHUNK_ALIGNMENT, "class " + SizeClasses.size(c));
             assertTrue(length <= 2L << 20, "class " + SizeClasses.size(c) + " chunk of " + length
                     + " bytes: one request maps at most 2 MiB");
         }
@@ -72,14 +72,14 @@ class SizeClassesTest {
     void ringsAreBoundedByBytesAndTradeHalfARing() {
         for (int c = 0; c < SizeClasses.count(); c++) {
             long size = SizeClasses.size(c);
-            int capacity = RingCache.capacity(c);
-            assertTrue(capacity >= 1 && capacity <= RingCache.CAPACITY, "class " + size);
-            assertTrue(capacity * size <= Math.max(RingCache.RING_BYTES, size),
+            int capacity = SizeClasses.ringCapacity(c);
+            assertTrue(capacity >= 1 && capacity <= SizeClasses.RING_CAPACITY, "class " + size);
+            assertTrue(capacity * size <= Math.max(SizeClasses.RING_BYTES, size),
                     "class " + size + ": " + capacity + " blocks exceed the ring's byte bound");
-            assertEquals(Math.max(1, capacity / 2), RingCache.batch(c), "class " + size);
+            assertEquals(Math.max(1, capacity / 2), SizeClasses.batch(c), "class " + size);
             if (size <= 8192) {
                 assertEquals(32, capacity, "class " + size + " keeps the full 32 slots");
-                assertEquals(16, RingCache.batch(c), "class " + size);
+                assertEquals(16, SizeClasses.batch(c), "class " + size);
             }
         }
     }
@@ -98,7 +98,7 @@ class SizeClassesTest {
 
     @Test
     void alignedRequestsGetAClassWhoseSizeIsAMultipleOfTheAlignment() {
-        for (long alignment = 1; alignment <= ChunkSource.CHUNK_ALIGNMENT; alignment <<= 1) {
+        for (long alignment = 1; alignment <= SizeClasses.CHUNK_ALIGNMENT; alignment <<= 1) {
             for (long size : new long[] {0, 1, 17, 100, 1000, 5000, 40_000, 300_000}) {
                 int cls = SizeClasses.classOf(size, alignment);
                 long classSize = SizeClasses.size(cls);
@@ -106,6 +106,6 @@ class SizeClassesTest {
                 assertEquals(0, classSize % Math.max(alignment, SizeClasses.GRANULE), size + "@" + alignment);
             }
         }
-        assertEquals(-1, SizeClasses.classOf(8, ChunkSource.CHUNK_ALIGNMENT * 2));
+        assertEquals(-1, SizeClasses.classOf(8, SizeClasses.CHUNK_ALIGNMENT * 2));
     }
 }

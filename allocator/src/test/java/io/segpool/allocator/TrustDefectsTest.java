@@ -188,7 +188,7 @@ class TrustDefectsTest {
                 continue;
             }
             classes++;
-            int n = RingCache.capacity(c);
+            int n = SizeClasses.ringCapacity(c);
             long[] blocks = new long[n];
             for (int i = 0; i < n; i++) {
                 blocks[i] = allocator.allocateAddress(size);

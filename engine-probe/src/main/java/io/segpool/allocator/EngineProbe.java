@@ -62,7 +62,7 @@ public final class EngineProbe {
 
     /** Blocks a ring of class {@code sizeClass} holds at most. */
     public int ringCapacity(int sizeClass) {
-        return RingCache.capacity(sizeClass);
+        return SizeClasses.ringCapacity(sizeClass);
     }
 
     /**

@@ -8,8 +8,11 @@ import java.lang.foreign.MemorySegment;
  * One {@link SegmentedStack}'s views of the stack segments it has held, by address. Segments come
  * back from the rings again and again, so the view a segment had last time is reused instead of
  * made anew: taking a segment then costs a table probe and no garbage. A view is trusted only if
- * its address matches and its chunk is still mapped; one whose chunk went back to the OS is
- * replaced.
+ * its address matches and its scope is alive. A class block's view (segments up to 1 MiB) shares
+ * the allocator's heap scope, which dies only at the allocator's close, so for it the scope test
+ * only ever fails after close (and the re-made view is then refused); a larger segment is a span
+ * of its own, whose scope dies when the span is unmapped, and its view is re-made when the
+ * address comes back in a new span.
  *
  * <p>Open addressing with linear probing, slots by segment number ({@code address / segmentSize}),
  * so the segments of one chunk fill neighbouring slots. The table doubles when half full, up to
@@ -33,7 +36,7 @@ final class SegmentViews {
         this.shift = Long.numberOfTrailingZeros(segmentSize);
     }
 
-    /** The view of the segment at {@code segment}, made once per segment and chunk mapping. */
+    /** The view of the segment at {@code segment}, made once per segment address and mapping. */
     MemorySegment view(long segment) {
         MemorySegment[] slots = table;
         int mask = slots.length - 1;

@@ -5,14 +5,14 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A large block: one mapping of its own from the OS, for a request above
- * {@link SizeClasses#MAX_SIZE} or aligned beyond a chunk. Its segment is in the scope of its own
+ * {@link SizeClasses#MAX_SIZE} or aligned beyond a span. Its segment is in the scope of its own
  * shared {@link Arena}: when the block is freed the arena closes first, so a stale segment throws
  * {@link IllegalStateException} instead of touching unmapped memory.
  */
-final class Chunk {
+final class Span {
 
-    /** The allocator this block belongs to: a free into another allocator is refused. */
-    final NativeAllocator owner;
+    /** The heap of the allocator this span belongs to (it names the allocator): a free into another one is refused. */
+    final Heap owner;
     final long base;
     /** Bytes mapped: the request rounded as {@link LargeBlocks#spanBytes} says (the block size). */
     final long length;
@@ -29,10 +29,10 @@ final class Chunk {
     private final Arena arena;
 
     private final MemoryMapper mapper;
-    /** Set by {@link #release()} once the mapping is gone; guarded by the {@link ChunkSource}'s release. */
+    /** Set by {@link #release()} once the mapping is gone; guarded by the {@link SpanSource}'s release. */
     private boolean unmapped;
 
-    Chunk(NativeAllocator owner, MemoryMapper mapper, long base, long length, long largeSize) {
+    Span(Heap owner, MemoryMapper mapper, long base, long length, long largeSize) {
         this.owner = owner;
         this.mapper = mapper;
         this.base = base;
