@@ -116,6 +116,22 @@ final class CacheRegistry {
         }
     }
 
+    /** A batch for a thread whose cache is not in the table (a virtual thread holds a stripe for the whole batch). */
+    void batchSlow(boolean allocate, long size, long[] addresses, int offset, int count) {
+        ThreadCache cache = current();
+        try {
+            if (allocate) {
+                Batches.allocate(cache, size, addresses, offset, count);
+            } else {
+                Batches.free(cache, size, addresses, offset, count);
+            }
+        } finally {
+            if (cache.shared) {
+                releaseStripe(cache);
+            }
+        }
+    }
+
     /** The release for a thread whose cache is not in the table; as {@link #takeSlow}. */
     void releaseSlow(long offset, long size) {
         ThreadCache cache = current();

@@ -202,7 +202,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
      * @throws OutOfMemoryError if the OS refuses the memory, even after a trim
      * @throws IllegalStateException if this allocator is closed, or (on a virtual thread) every
-     *         cache virtual threads share has been held by live threads for 5 s
+     *         cache virtual threads share has been held by the same live threads for 5 s
      */
     @Override
     public MemorySegment allocate(long size) {
@@ -225,7 +225,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
      * @throws OutOfMemoryError if the OS refuses the memory, even after a trim
      * @throws IllegalStateException if this allocator is closed, or (on a virtual thread) every
-     *         cache virtual threads share has been held by live threads for 5 s
+     *         cache virtual threads share has been held by the same live threads for 5 s
      */
     @Override
     public MemorySegment allocate(long size, long alignment) {
@@ -273,7 +273,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws MemoryLimitException if the block would take {@code Sys - Released} past the memory limit
      * @throws OutOfMemoryError if the OS refuses the memory, even after a trim
      * @throws IllegalStateException if this allocator is closed, or (on a virtual thread) every
-     *         cache virtual threads share has been held by live threads for 5 s
+     *         cache virtual threads share has been held by the same live threads for 5 s
      */
     public long allocateAddress(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
@@ -303,6 +303,60 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
             cache.release(offset, size);
         } else {
             releaseSlow(offset, size);
+        }
+    }
+
+    /**
+     * Allocates {@code count} blocks of {@code size} bytes and writes their addresses to
+     * {@code addresses[offset..offset+count)}: the blocks come from the calling thread's ring in
+     * runs, one count update per run rather than a call per block. All or nothing: when a refill
+     * is refused part way, the blocks taken so far go back and the refusal is thrown. Each block
+     * is as {@link #allocateAddress(long)}'s; free them with {@link #freeBatch} or one by one.
+     * Batches are for the size classes: a larger block is allocated alone.
+     *
+     * @param size the bytes of every block, 0 to {@link #MAX_CLASS_SIZE}
+     * @param addresses where the blocks' addresses go
+     * @param offset the first index written
+     * @param count how many blocks
+     * @throws IllegalArgumentException if {@code size} is negative or above {@link #MAX_CLASS_SIZE}
+     * @throws IndexOutOfBoundsException if {@code offset} and {@code count} do not lie within {@code addresses}
+     * @throws MemoryLimitException if a block would take {@code Sys - Released} past the memory limit
+     * @throws OutOfMemoryError if the OS refuses the memory, even after a trim
+     * @throws IllegalStateException if this allocator is closed, or (on a virtual thread) every
+     *         cache virtual threads share has been held by the same live threads for 5 s
+     */
+    public void allocateBatch(long size, long[] addresses, int offset, int count) {
+        ThreadCache cache = lookup();
+        if (cache != null) {
+            Batches.allocate(cache, size, addresses, offset, count);
+        } else {
+            caches.batchSlow(true, size, addresses, offset, count);
+        }
+    }
+
+    /**
+     * Frees {@code count} blocks of {@code size} bytes by the addresses in
+     * {@code addresses[offset..offset+count)}, from any thread, with the checks of
+     * {@link #freeAddress(long, long)} on every block. All or none: a wrong address anywhere (not
+     * a block of this allocator, an interior, a block of another size or class, a free block, one
+     * named twice) refuses the whole batch with the exception a single free would throw, and no
+     * block changes.
+     *
+     * @param size the size every block was allocated with, 0 to {@link #MAX_CLASS_SIZE}
+     * @param addresses the blocks' addresses
+     * @param offset the first index read
+     * @param count how many blocks
+     * @throws IllegalArgumentException if any address is not a block of this allocator handed out
+     *         with {@code size} bytes in the size's class, or {@code size} is out of range
+     * @throws IndexOutOfBoundsException if {@code offset} and {@code count} do not lie within {@code addresses}
+     * @throws IllegalStateException if a block is already free (or named twice), or this allocator is closed
+     */
+    public void freeBatch(long size, long[] addresses, int offset, int count) {
+        ThreadCache cache = lookup();
+        if (cache != null) {
+            Batches.free(cache, size, addresses, offset, count);
+        } else {
+            caches.batchSlow(false, size, addresses, offset, count);
         }
     }
 

@@ -144,7 +144,7 @@ final class Refusals {
                 + "), but " + current + " used it; get your own with NativeAllocator.threadCache() or borrowCache()");
     }
 
-    /** A virtual thread that waited too long for a stripe: every one is held by a live thread. */
+    /** A virtual thread that waited too long for a stripe: no stripe changed hands, each held by a live thread. */
     static IllegalStateException stripesHeld(Thread waiter, ThreadCache[] stripes, long waitedMillis) {
         StringBuilder holders = new StringBuilder();
         for (ThreadCache stripe : stripes) {

@@ -72,18 +72,18 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     final CentralStack[] centrals;
     /** Where a request above the classes, or a free of a segment not from the heap, goes. */
     private final LargeBlocks large;
-    private final BlockChecks checks;
+    final BlockChecks checks;
     /** {@link #HAND_OUT_EXTRAS}, {@link #RELEASE_EXTRAS}: in instance fields so the JIT does not inline them. */
     private final MethodHandle handOutExtras = HAND_OUT_EXTRAS;
     private final MethodHandle releaseExtras = RELEASE_EXTRAS;
-    private final MemorySegment all;
+    final MemorySegment all;
     private final MemorySegment.Scope scope;
-    private final long base;
-    private final long intTable;
-    private final long byteTable;
-    private final Heap heap;
+    final long base;
+    final long intTable;
+    final long byteTable;
+    final Heap heap;
     /** {@link #CHECKED} and {@link #EXTRAS} bits: one field for the hot path to test. */
-    private final int mode;
+    final int mode;
     /** Per class: null until first use, then {@link #HEADER} longs and the class's slots. Owner only, plain. */
     final long[][] rings = new long[SizeClasses.count()][];
     /** True for a virtual-thread stripe, false for a platform thread's own cache. */
@@ -203,6 +203,46 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     public void freeAddress(long address, long size) {
         checkOwner();
         freeAddress0(address, size);
+    }
+
+    /**
+     * Allocates {@code count} blocks of {@code size} bytes into {@code addresses[offset..offset+count)},
+     * taking them from this cache's ring in runs; see {@link NativeAllocator#allocateBatch}.
+     *
+     * @param size the bytes of every block, 0 to {@link NativeAllocator#MAX_CLASS_SIZE}
+     * @param addresses where the blocks' addresses go
+     * @param offset the first index written
+     * @param count how many blocks
+     * @throws IllegalArgumentException if {@code size} is negative or above {@link NativeAllocator#MAX_CLASS_SIZE}
+     * @throws IndexOutOfBoundsException if {@code offset} and {@code count} do not lie within {@code addresses}
+     * @throws MemoryLimitException if a block would take {@code Sys - Released} past the memory limit
+     * @throws OutOfMemoryError if the OS refuses the memory
+     * @throws WrongThreadException if called by a thread this cache does not belong to
+     * @throws IllegalStateException if the allocator is closed, or this borrowed cache was given back
+     */
+    public void allocateBatch(long size, long[] addresses, int offset, int count) {
+        checkOwner();
+        Batches.allocate(this, size, addresses, offset, count);
+    }
+
+    /**
+     * Frees {@code count} blocks of {@code size} bytes by their addresses, all or none; see
+     * {@link NativeAllocator#freeBatch}.
+     *
+     * @param size the size every block was allocated with
+     * @param addresses the blocks' addresses
+     * @param offset the first index read
+     * @param count how many blocks
+     * @throws IllegalArgumentException if any address is not a block of this allocator handed out
+     *         with {@code size} bytes in the size's class, or {@code size} is out of range
+     * @throws IndexOutOfBoundsException if {@code offset} and {@code count} do not lie within {@code addresses}
+     * @throws WrongThreadException if called by a thread this cache does not belong to
+     * @throws IllegalStateException if a block is already free (or named twice), the allocator is
+     *         closed, or this borrowed cache was given back
+     */
+    public void freeBatch(long size, long[] addresses, int offset, int count) {
+        checkOwner();
+        Batches.free(this, size, addresses, offset, count);
     }
 
     /**
@@ -372,7 +412,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * names goes back to that class, not to the size's), the size must fit that class, the block
      * must end inside the committed heap, and the heap must be open. One class-table load.
      */
-    private int uncheckedClass(int sizeClass, long offset, long size) {
+    int uncheckedClass(int sizeClass, long offset, long size) {
         int chunkClass = heap.classAtCommitted(offset);
         if (chunkClass != sizeClass) {
             if (chunkClass < 0 || size > SizeClasses.size(chunkClass)) {
@@ -450,7 +490,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         }
     }
 
-    private long[] newRing(int sizeClass) {
+    long[] newRing(int sizeClass) {
         int capacity = SizeClasses.ringCapacity(sizeClass);
         long[] ring = new long[HEADER + capacity];
         ring[LIMIT] = capacity;
@@ -458,7 +498,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         return ring;
     }
 
-    private int refill(int sizeClass, long[] ring) {
+    int refill(int sizeClass, long[] ring) {
         return RingCache.refill(this, sizeClass, ring);
     }
 

@@ -121,7 +121,7 @@ class LeakedBorrowTest {
             }
             assertNotNull(refused.get(), "the waiter got a stripe while every one was held");
             IllegalStateException e = assertInstanceOf(IllegalStateException.class, refused.get());
-            assertTrue(e.getMessage().contains("every one is held by a live thread"), e.getMessage());
+            assertTrue(e.getMessage().contains("none changed hands meanwhile: each is held by a live thread"), e.getMessage());
             // Once the holders closed their borrows, virtual threads allocate again.
             Thread after = Thread.ofVirtual().start(() -> allocator.freeAddress(allocator.allocateAddress(64), 64));
             assertTrue(after.join(Duration.ofSeconds(30)));

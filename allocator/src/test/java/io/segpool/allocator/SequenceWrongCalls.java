@@ -243,10 +243,11 @@ final class SequenceWrongCalls implements AutoCloseable {
     }
 
     /** Kinds whose count is below {@code min} (tried or refused), with both counts: empty when all are at or above it. */
-    String below(long min) {
+    String below(long min, java.util.Set<SequenceKind> once) {
         StringBuilder out = new StringBuilder();
         for (SequenceKind kind : kinds) {
-            if (tried[kind.ordinal()] < min || refused[kind.ordinal()] != tried[kind.ordinal()]) {
+            long floor = once.contains(kind) ? 1 : min;
+            if (tried[kind.ordinal()] < floor || refused[kind.ordinal()] != tried[kind.ordinal()]) {
                 out.append(kind).append(" tried ").append(tried[kind.ordinal()]).append(" refused ")
                         .append(refused[kind.ordinal()]).append("; ");
             }

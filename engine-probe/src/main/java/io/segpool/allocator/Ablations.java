@@ -8,9 +8,9 @@ import java.util.Arrays;
  * the allocator instead of inside it (the shipped rings carry no branch for them):
  * <ul>
  *   <li>{@link #noCache}: no ring at all, every allocation and free takes the class's central
- *   lock for one block (seed 003's "before": a lock per operation);
+ *   lock for one block (the Go "stack contention" commit's "before": a lock per operation);
  *   <li>{@link #unbounded}: a cache whose frees are kept by the freeing thread forever and reused
- *   only by it (seed 001's "before": a thread that only frees grows without bound, and a thread
+ *   only by it (the Go "bound defer pools" commit's "before": a thread that only frees grows without bound, and a thread
  *   that only allocates maps new memory).
  * </ul>
  * Each {@link Pair} belongs to the thread that uses it (one per benchmark thread, one per side of

@@ -15,7 +15,7 @@ import org.HdrHistogram.Histogram;
 import java.util.function.LongConsumer;
 
 /**
- * The trading pipeline, seed 001's cross-thread pattern in its natural habitat: a producer thread
+ * The trading pipeline, the Go "bound defer pools" commit's cross-thread pattern in its natural habitat: a producer thread
  * allocates an order block (64-256 B), encodes the order through a Chronicle view, and publishes the
  * block's address in an LMAX Disruptor event; a consumer thread decodes it, checks its checksum and
  * sequence, and frees the block on its own thread. Blocks flow producer → consumer → (through the

@@ -151,7 +151,7 @@ public class AllocatorBenchmark {
         return r;
     }
 
-    /** Ablation (seed 003's "before"): the same held-cache call with no ring: a lock per operation. */
+    /** Ablation (the Go "stack contention" commit's "before"): the same held-cache call with no ring: a lock per operation. */
     @Benchmark
     public long segpoolNoCacheAblation() {
         MemorySegment s = noCacheCache.allocate(size);

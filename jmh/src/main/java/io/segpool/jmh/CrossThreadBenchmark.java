@@ -29,7 +29,7 @@ import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The trading pipeline's pattern, seed 001's: one thread allocates a block, writes it and hands it
+ * The trading pipeline's pattern, the Go "bound defer pools" commit's: one thread allocates a block, writes it and hands it
  * to another through a single-producer single-consumer queue (addresses through the tests' padded
  * {@link SpscLongQueue}, Netty's buffer objects through JCTools' {@link SpscArrayQueue}); that
  * thread reads it and frees it.

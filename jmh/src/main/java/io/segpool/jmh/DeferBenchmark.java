@@ -22,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>{@code defer}: one defer with an 8-byte argument, then run it ({@code BenchmarkDefer});
  *   <li>{@code deferLock}: lock, defer the unlock, run the defers ({@code BenchmarkDeferLock});
  *   <li>{@code noDeferLock}: lock, unlock: the baseline. {@code deferLock − noDeferLock} is the
- *   cost of a defer with no argument, the figure seed 004 cut from 61 to 28 ns.
+ *   cost of a defer with no argument, the figure the Go "optimize defer code" commit cut from 61 to 28 ns.
  * </ul>
  * The scope is held by the benchmark thread and reused with {@link DeferScope#runDeferred()}, as a
  * long-lived worker thread would; {@code -prof gc} shows the allocation per operation.

@@ -8,7 +8,7 @@ import io.segpool.testsupport.SpscLongQueue;
 import java.util.Locale;
 
 /**
- * The memory side of the bounded-cache claim, as measured figures: seed 001's cross-thread
+ * The memory side of the bounded-cache claim, as measured figures: the Go "bound defer pools" commit's cross-thread
  * pattern (one thread allocates 64 B blocks, another frees them, through a 1024-slot hand-off) for
  * segpool and its two ablations, printing {@code Sys} after 10^5, 10^6 and 10^7 blocks. With
  * bounded rings {@code Sys} is flat; with unbounded caches it grows with the count.
