@@ -82,6 +82,15 @@ final class Heap {
     private boolean unmapped;
 
     Heap(MemoryMapper mapper, MemoryBudget budget, long heapBytes) {
+        this(mapper, budget, heapBytes, false);
+    }
+
+    /**
+     * A heap of {@code heapBytes}; {@code forever} for the process-wide allocator, whose heap is
+     * never unmapped: its segment is in the global scope ({@link Arena#global()}), which is
+     * always alive, so no access to it pays a liveness check and the JIT can drop them.
+     */
+    Heap(MemoryMapper mapper, MemoryBudget budget, long heapBytes, boolean forever) {
         this.mapper = mapper;
         this.budget = budget;
         this.heapBytes = heapBytes;
@@ -93,10 +102,10 @@ final class Heap {
         long span = total + GRAIN;
         this.raw = mapper.reserve(span);
         this.span = span;
-        this.arena = Arena.ofShared();
+        this.arena = forever ? null : Arena.ofShared();
         this.base = SizeClasses.roundUp(raw, GRAIN);
         // No cleanup action: close() unmaps after the arena closed, so that a failed unmap can be retried.
-        this.all = MemorySegment.ofAddress(base).reinterpret(total, arena, null);
+        this.all = MemorySegment.ofAddress(base).reinterpret(total, forever ? Arena.global() : arena, null);
     }
 
     /** The heap size for an allocator with {@code limit}: room for fragmentation, bounded by the default. */
@@ -346,6 +355,9 @@ final class Heap {
      * with the rest still to do, and a later call tries again; once it returns, nothing is mapped.
      */
     synchronized void close() {
+        if (arena == null) {
+            throw new UnsupportedOperationException("the process-wide heap is never unmapped");
+        }
         closed = true;
         if (arena.scope().isAlive()) {
             mapper.closeArena(arena);

@@ -72,6 +72,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
 
     private final AllocatorConfig config;
     private final String name;
+    /** True for {@link #global()}: never closed. */
+    private final boolean global;
     final Heap heap;
     final CacheRegistry caches;
     private final CentralStack[] centrals;
@@ -105,11 +107,12 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * central stacks and the large spans (which see the trimmer only as {@link MemoryPressure}),
      * then the caches above them. Nothing below this class holds a reference to it.
      */
-    private NativeAllocator(AllocatorConfig config, MemoryMapper mapper) {
+    private NativeAllocator(AllocatorConfig config, MemoryMapper mapper, boolean global) {
         this.config = config;
+        this.global = global;
         this.name = config.name() != null ? config.name() : "segpool-" + SERIAL.incrementAndGet();
         MemoryBudget budget = new MemoryBudget(name, config.memoryLimit());
-        this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()));
+        this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()), global);
         this.checks = new BlockChecks(heap, config, mapper);
         CachedBytes cached = new CachedBytes(config.cachedBytesLimit());
         this.trimmer = new Trimmer(name, cached);
@@ -146,9 +149,41 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     /** An allocator that maps through {@code mapper} instead of the OS; for tests that make mapping fail. */
     static NativeAllocator create(AllocatorConfig config, MemoryMapper mapper) {
         NativeAllocator allocator = new NativeAllocator(Objects.requireNonNull(config, "config"),
-                Objects.requireNonNull(mapper, "mapper"));
+                Objects.requireNonNull(mapper, "mapper"), false);
         OpenHeaps.add(allocator.heap);
         return allocator;
+    }
+
+    /** The process-wide allocator's construction; only {@link GlobalAllocator} calls it, once. */
+    static NativeAllocator createGlobal(AllocatorConfig config) {
+        NativeAllocator allocator = new NativeAllocator(config, OsMemory.INSTANCE, true);
+        OpenHeaps.add(allocator.heap);
+        return allocator;
+    }
+
+    /**
+     * The process-wide allocator, as {@link java.lang.foreign.Arena#global()} is the process-wide
+     * arena: made on the first call, never closed ({@link #close()} throws), the same instance
+     * for every caller. Hold it in a {@code static final} field
+     * ({@code static final NativeAllocator ALLOCATOR = NativeAllocator.global();}): the JIT then
+     * treats it as a constant. Its heap segment is in the global scope, which is always alive, so
+     * no access to one of its blocks pays a liveness check. Use {@link #create()} for allocators
+     * that close, or several with different settings.
+     *
+     * <p>It is configured once, by system properties read at the first call (later changes are
+     * not seen): {@code segpool.global.name} (default {@code segpool-global}),
+     * {@code segpool.global.memoryLimit} (bytes, with an optional {@code k}, {@code m} or
+     * {@code g}; default none), {@code segpool.global.checkFrees} ({@code true} or
+     * {@code false}; default {@code true}) and {@code segpool.global.releaseAfter} (an ISO-8601
+     * duration such as {@code PT1S}, or {@code off}, the default). Everything else is
+     * {@link AllocatorConfig#defaults()}.
+     *
+     * @return the process-wide allocator
+     * @throws IllegalArgumentException if a {@code segpool.global.*} property has a bad value
+     *         (every call throws it, naming the property, the value and the rule)
+     */
+    public static NativeAllocator global() {
+        return GlobalAllocator.get();
     }
 
     /**
@@ -516,9 +551,14 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      *
      * @throws IllegalStateException if memory of this allocator is held by a downcall, or the OS
      *         refused an unmap: the allocator stays closed to new work and close() can be retried
+     * @throws UnsupportedOperationException if this is the {@link #global()} allocator
      */
     @Override
     public void close() {
+        if (global) {
+            throw new UnsupportedOperationException("close(): the global allocator " + name + " is never closed,"
+                    + " as Arena.global() is not; trim() gives its free memory back");
+        }
         synchronized (this) {
             if (unmapped) {
                 return;
