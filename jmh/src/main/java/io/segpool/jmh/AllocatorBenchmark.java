@@ -76,6 +76,13 @@ public class AllocatorBenchmark {
     private static final MethodHandle FREE_CRITICAL =
             LINKER.downcallHandle(FREE_ADDR, FREE_DESC, Linker.Option.critical(false));
 
+    /**
+     * The process-wide allocator, in a {@code static final} as its Javadoc advises. The
+     * {@code globalUnchecked} row's fork sets {@code -Dsegpool.global.checkFrees=false}, so there
+     * the same field holds an unchecked global allocator.
+     */
+    private static final NativeAllocator GLOBAL = NativeAllocator.global();
+
     @Param({"16", "64", "512", "8192", "2097152", "16777216"})
     long size;
 
@@ -93,6 +100,7 @@ public class AllocatorBenchmark {
     /** Obtained in the trial setup, which for Scope.Thread state runs on the benchmark thread. */
     ThreadCache cache;
     ThreadCache uncheckedCache;
+    ThreadCache globalCache;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -104,6 +112,7 @@ public class AllocatorBenchmark {
         noCacheCache = Ablations.noCache(noCache);
         zeroed = NativeAllocator.create(AllocatorConfig.defaults().withZeroed(true));
         zeroedCache = zeroed.threadCache();
+        globalCache = GLOBAL.threadCache();
     }
 
     @TearDown(Level.Trial)
@@ -168,6 +177,44 @@ public class AllocatorBenchmark {
         s.set(ValueLayout.JAVA_LONG, 0, value);
         long r = s.get(ValueLayout.JAVA_LONG, 0);
         cache.freeAddress(a, size);
+        return r;
+    }
+
+    /** {@code segpoolHeldCache} on {@link NativeAllocator#global()}. */
+    @Benchmark
+    public long globalHeldCache() {
+        MemorySegment s = globalCache.allocate(size);
+        s.set(ValueLayout.JAVA_LONG, 0, value);
+        long r = s.get(ValueLayout.JAVA_LONG, 0);
+        globalCache.free(s);
+        return r;
+    }
+
+    /** The plain call on the global allocator: {@code GLOBAL.allocate}/{@code free}, which find the thread's cache. */
+    @Benchmark
+    public long globalThreadLocal() {
+        MemorySegment s = GLOBAL.allocate(size);
+        s.set(ValueLayout.JAVA_LONG, 0, value);
+        long r = s.get(ValueLayout.JAVA_LONG, 0);
+        GLOBAL.free(s);
+        return r;
+    }
+
+    /** {@code globalHeldCache} in a fork whose global allocator has {@code checkFrees=false}. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dsegpool.global.checkFrees=false"})
+    public long globalUnchecked() {
+        return globalHeldCache();
+    }
+
+    /** The address API on the global allocator, viewed with {@code segment(address, size)}. */
+    @Benchmark
+    public long globalAddress() {
+        long a = globalCache.allocateAddress(size);
+        MemorySegment s = GLOBAL.segment(a, size);
+        s.set(ValueLayout.JAVA_LONG, 0, value);
+        long r = s.get(ValueLayout.JAVA_LONG, 0);
+        globalCache.freeAddress(a, size);
         return r;
     }
 
