@@ -216,6 +216,7 @@ final class Heap {
         }
         long blockSize = SizeClasses.size(classAtCommitted(offset));
         mapper.release(base + offset, length);
+        releaseStateTables(offset, length);
         setClass(offset, length, 0);
         long start = offset;
         long end = offset + length;
@@ -233,6 +234,27 @@ final class Heap {
         released += length;
         budget.give(length);
         AllocatorEvents.released(budget.allocator, length, blockSize, budget.sys());
+    }
+
+    /**
+     * Gives back the block-state table pages that describe a released chunk, with the chunk: a
+     * chunk is released only when every block of it is free, so its entries are all 0 (free),
+     * and pages given back read 0 again. A chunk is a multiple of 64 KiB at a multiple of 64 KiB,
+     * so each table's part of it (a sixteenth of its bytes, at a sixteenth of its offset) is whole
+     * 4 KiB pages. Best effort: when the OS refuses, the pages only stay resident, still holding
+     * zeros, and the chunk's release stands.
+     */
+    private void releaseStateTables(long offset, long length) {
+        long tableBytes = length / 16;
+        if (tableBytes % PAGE != 0 || (offset / 16) % PAGE != 0) {
+            return;
+        }
+        try {
+            mapper.release(base + intTable + offset / 16, tableBytes);
+            mapper.release(base + byteTable + offset / 16, tableBytes);
+        } catch (RuntimeException e) {
+            // Resident zeros: correct, only not given back.
+        }
     }
 
     /** Writes the class table for a chunk: {@code value} (class + 1, or 0) and each grain's index. */

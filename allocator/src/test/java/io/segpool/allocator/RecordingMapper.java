@@ -19,6 +19,7 @@ final class RecordingMapper implements MemoryMapper {
 
     private final List<Range> reserved = new ArrayList<>();
     private final List<Range> unmapped = new ArrayList<>();
+    private final List<Range> released = new ArrayList<>();
     /** Bytes mapped or reserved and not unmapped since. */
     private final AtomicLong outstanding = new AtomicLong();
     private final AtomicLong committed = new AtomicLong();
@@ -78,5 +79,13 @@ final class RecordingMapper implements MemoryMapper {
     @Override
     public void release(long address, long length) {
         OsMemory.INSTANCE.release(address, length);
+        synchronized (this) {
+            released.add(new Range(address, length));
+        }
+    }
+
+    /** The releases ({@code madvise}) made, in order. */
+    synchronized List<Range> released() {
+        return List.copyOf(released);
     }
 }
