@@ -2,6 +2,8 @@ package io.segpool.integration;
 
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.allocator.jmx.SegpoolJmx;
+import io.segpool.counters.CountersFile;
+import io.segpool.counters.CountersPublisher;
 import io.segpool.integration.examples.Example;
 import io.segpool.pools.DeferPool;
 import io.segpool.pools.StackPool;
@@ -34,7 +36,7 @@ import java.util.concurrent.Callable;
         synopsisSubcommandLabel = "COMMAND",
         description = "Runs one of segpool's workloads with live MemStats, then prints the figures.",
         subcommands = {Main.Demo.class, Main.StackMem.class, Main.VThreads.class, Main.SoakCommand.class,
-                Main.ExampleCommand.class, HelpCommand.class},
+                Main.ExampleCommand.class, Stat.class, HelpCommand.class},
         footer = {"", "Each command takes --help. Exit codes: 0 done, 1 a workload check failed, 2 bad usage."})
 public final class Main implements Callable<Integer> {
 
@@ -96,10 +98,11 @@ public final class Main implements Callable<Integer> {
     // ---- commands ------------------------------------------------------------------------------
 
     @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-            description = {"Runs the trading pipeline: a producer allocates order blocks, encodes them through a"
-                    + " Chronicle view and publishes their addresses on an LMAX Disruptor; a consumer checks and"
-                    + " frees them. Prints throughput and publish-to-free latency (corrected for coordinated"
-                    + " omission)."})
+            description = {"Runs the trading pipeline: producers allocate order blocks at a paced rate, encode them"
+                    + " through a Chronicle view and publish their addresses on an LMAX Disruptor; a consumer decodes"
+                    + " each in a stack frame, checks it and frees it through a deferred action. Prints latency from"
+                    + " each order's intended send time (no coordinated omission), or with --rate max the flat-out"
+                    + " throughput. Publishes its MemStats in a counters file for ./segpool stat."})
     static final class Demo implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -112,12 +115,40 @@ public final class Main implements Callable<Integer> {
                 description = "Disruptor ring slots: a power of two from 2 to 1048576 (default ${DEFAULT-VALUE})")
         int ring;
 
+        @Option(names = "--rate", paramLabel = "N|max", defaultValue = "200000",
+                description = "orders per second over all producers, 1 to 100000000, paced, latency from each order's"
+                        + " intended send time; or max: flat out, a throughput run (default ${DEFAULT-VALUE})")
+        String rate;
+
+        @Option(names = "--producers", paramLabel = "N", defaultValue = "1",
+                description = "producer threads (a multi-producer ring above 1): 1 to 64 (default ${DEFAULT-VALUE})")
+        int producers;
+
+        @Option(names = "--counters", paramLabel = "FILE",
+                description = "where to publish the counters file for ./segpool stat (default: under java.io.tmpdir,"
+                        + " with the pid in its name)")
+        java.nio.file.Path counters;
+
         @Override
         public Integer call() throws Exception {
             require(spec, seconds > 0 && seconds <= 86_400, "--seconds", seconds(seconds), "above 0 and at most 86400");
             require(spec, ring >= 2 && ring <= 1 << 20 && Integer.bitCount(ring) == 1, "--ring", ring,
                     "a power of two from 2 to 1048576");
-            return withAllocatorAndPools((allocator, stacks, defers, stats) -> demo(allocator, stats, seconds, ring));
+            long perSecond = rate.equals("max") ? 0 : parseRate(rate);
+            require(spec, perSecond >= 0, "--rate", rate, "max or a whole number from 1 to 100000000");
+            require(spec, producers >= 1 && producers <= 64, "--producers", producers, "from 1 to 64");
+            TradingPipeline.Config config = new TradingPipeline.Config(0, seconds, 200_000, ring, perSecond, producers);
+            return withAllocatorAndPools((allocator, stacks, defers, stats) -> demo(allocator, stacks, defers, stats,
+                    config, counters));
+        }
+
+        private static long parseRate(String text) {
+            try {
+                long value = Long.parseLong(text.replace("_", "").replace(",", ""));
+                return value >= 1 && value <= 100_000_000 ? value : -1;
+            } catch (NumberFormatException e) {
+                return -1;
+            }
         }
     }
 
@@ -258,28 +289,46 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private static int demo(NativeAllocator allocator, SegpoolJmx stats, double seconds, int ring) throws Exception {
-        OUT.printf("trading pipeline: producer -> Disruptor (%d slots) -> consumer, %s s, orders of 64-256 B%n",
-                ring, seconds(seconds));
-        long start = System.nanoTime();
+    private static int demo(NativeAllocator allocator, StackPool stacks, DeferPool defers, SegpoolJmx stats,
+                            TradingPipeline.Config config, java.nio.file.Path countersPath) throws Exception {
+        OUT.printf(Locale.ROOT, "trading pipeline: %d producer%s -> Disruptor (%d slots) -> consumer, %s s, %s,"
+                        + " orders of 64-256 B decoded in a stack frame, freed by a deferred action%n",
+                config.producers(), config.producers() == 1 ? "" : "s", config.ringSize(), seconds(config.seconds()),
+                config.rate() == 0 ? "flat out" : String.format(Locale.ROOT, "%,d orders/s paced", config.rate()));
         TradingPipeline.Result result;
-        try (Progress progress = new Progress(stats, () -> (System.nanoTime() - start) / (seconds * 1e9))) {
-            result = TradingPipeline.run(allocator, new TradingPipeline.Config(0, seconds, 200_000, ring), done -> { });
+        try (CountersPublisher counters = countersPath == null ? CountersFile.publish(stats)
+                : CountersFile.publish(countersPath, stats, CountersFile.DEFAULT_PERIOD)) {
+            OUT.println("counters file: " + counters.path() + "  (./segpool stat --watch " + counters.path() + ")");
+            long start = System.nanoTime();
+            try (Progress progress = new Progress(stats, () -> (System.nanoTime() - start) / (config.seconds() * 1e9))
+                    .note("counters " + counters.path())) {
+                result = TradingPipeline.run(allocator, stacks, defers, config, done -> { });
+            }
+            printStats(stats);
+            OUT.println("counters file: " + counters.path() + " (removed on exit)");
         }
-        printStats(stats);
         OUT.printf(Locale.ROOT, "orders %,d in %.2f s: %,.0f orders/s; lost %d, corrupt %d, out of order %d%n",
                 result.orders(), result.seconds(), result.ordersPerSecond(), result.lost(), result.corrupt(),
                 result.outOfOrder());
         TradingPipeline.Latency latency = result.latency();
         TradingPipeline.Latency raw = result.uncorrected();
-        // Coordinated-omission correction at the closed-loop producer's mean interval: see TradingPipeline.run.
-        OUT.printf(Locale.ROOT, "latency publish->free, CO-corrected at %,d ns: p50 %s  p99 %s  p99.9 %s  max %s%n",
-                result.expectedIntervalNanos(), micros(latency.p50()), micros(latency.p99()), micros(latency.p999()),
-                micros(latency.max()));
-        OUT.printf(Locale.ROOT, "latency publish->free, as recorded: p50 %s  p99 %s  p99.9 %s  max %s%n",
-                micros(raw.p50()), micros(raw.p99()), micros(raw.p999()), micros(raw.max()));
-        OUT.printf(Locale.ROOT, "Sys after warm-up %,d B, peak %,d B, end %,d B; GCs during the run: %d%n",
-                result.sysAfterWarmup(), result.sysPeak(), result.sysEnd(), result.gcDuringRun());
+        if (config.rate() > 0) {
+            OUT.printf(Locale.ROOT, "latency intended send->free (no coordinated omission): p50 %s  p99 %s  p99.9 %s"
+                    + "  max %s%n", micros(latency.p50()), micros(latency.p99()), micros(latency.p999()),
+                    micros(latency.max()));
+            OUT.printf(Locale.ROOT, "latency publish->free: p50 %s  p99 %s  p99.9 %s  max %s%n",
+                    micros(raw.p50()), micros(raw.p99()), micros(raw.p999()), micros(raw.max()));
+        } else {
+            // Coordinated-omission correction at the closed-loop producers' mean interval: see TradingPipeline.run.
+            OUT.printf(Locale.ROOT, "latency publish->free, CO-corrected at %,d ns: p50 %s  p99 %s  p99.9 %s  max %s%n",
+                    result.expectedIntervalNanos(), micros(latency.p50()), micros(latency.p99()),
+                    micros(latency.p999()), micros(latency.max()));
+            OUT.printf(Locale.ROOT, "latency publish->free, as recorded: p50 %s  p99 %s  p99.9 %s  max %s%n",
+                    micros(raw.p50()), micros(raw.p99()), micros(raw.p999()), micros(raw.max()));
+        }
+        OUT.printf(Locale.ROOT, "Sys after warm-up %,d B, peak %,d B, end %,d B; GCs during the run: %d;"
+                        + " at the end StackInuse %,d B, DeferInuse %,d B%n", result.sysAfterWarmup(), result.sysPeak(),
+                result.sysEnd(), result.gcDuringRun(), result.stackInuseEnd(), result.deferInuseEnd());
         return result.lost() == 0 && result.corrupt() == 0 && result.outOfOrder() == 0 ? 0 : 1;
     }
 

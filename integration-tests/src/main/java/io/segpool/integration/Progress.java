@@ -34,6 +34,8 @@ final class Progress implements AutoCloseable {
     private final Thread painter;
     private long nextLine;
     private volatile boolean done;
+    /** Appended to every line: where the counters file is, for {@code ./segpool stat}. */
+    private volatile String note = "";
 
     /** On standard output, redrawn in place only when it is a terminal. */
     Progress(SegpoolJmx stats, DoubleSupplier fraction) {
@@ -55,6 +57,16 @@ final class Progress implements AutoCloseable {
         this.clock = clock;
         this.nextLine = clock.getAsLong() + lineIntervalNanos;
         this.painter = Thread.ofPlatform().daemon().name("segpool-progress").start(this::paintUntilDone);
+    }
+
+    /**
+     * Appends {@code text} to every line from now on.
+     *
+     * @return this
+     */
+    Progress note(String text) {
+        note = "  " + text;
+        return this;
     }
 
     /** Java 22+: a console exists for a redirected stream too, so ask whether it is a terminal. */
@@ -91,9 +103,11 @@ final class Progress implements AutoCloseable {
         }
         double f = Math.clamp(fraction.getAsDouble(), 0, 1);
         int filled = (int) (f * WIDTH);
-        String line = String.format(Locale.ROOT, "[%s%s] %3.0f%%  Sys %s  Inuse %s  StackSys %s  StackInuse %s  GCs %d",
+        String line = String.format(Locale.ROOT, "[%s%s] %3.0f%%  Sys %s  Inuse %s  StackSys %s  StackInuse %s"
+                        + "  DeferSys %s  DeferInuse %s  GCs %d%s",
                 "#".repeat(filled), ".".repeat(WIDTH - filled), f * 100, size(snapshot.sys()), size(snapshot.inuse()),
-                size(snapshot.stackSys()), size(snapshot.stackInuse()), GcCounter.collections());
+                size(snapshot.stackSys()), size(snapshot.stackInuse()), size(snapshot.deferSys()),
+                size(snapshot.deferInuse()), GcCounter.collections(), note);
         if (terminal) {
             out.print("\r" + line + "   ");
         } else {

@@ -41,6 +41,12 @@ class MainTest {
             demo --ring 1                     | --ring 1: must be a power of two
             demo --seconds 0                  | --seconds 0: must be above 0
             demo --seconds NaN                | --seconds NaN: must be above 0
+            demo --rate 0                     | --rate 0: must be max or a whole number from 1 to 100000000
+            demo --rate fast                  | --rate fast: must be max or a whole number
+            demo --producers 0                | --producers 0: must be from 1 to 64
+            stat --interval 0                 | --interval 0.0: must be from 0.05 to 3600
+            stat --count 0                    | --count 0: must be at least 1
+            stat --pid abc                    | 'abc' is not a long
             soak --threads 2.5                | '2.5' is not an int
             soak --seconds -1                 | --seconds -1: must be above 0
             soak --seconds 1 --operations 5   | mutually exclusive

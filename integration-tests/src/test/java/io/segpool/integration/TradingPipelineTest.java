@@ -1,6 +1,8 @@
 package io.segpool.integration;
 
 import io.segpool.allocator.NativeAllocator;
+import io.segpool.pools.DeferPool;
+import io.segpool.pools.StackPool;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,9 +18,10 @@ class TradingPipelineTest {
 
     @Test
     void everyOrderArrivesIntactWithFlatSysAndNoGarbageCollection() throws Exception {
-        try (NativeAllocator allocator = NativeAllocator.create()) {
-            TradingPipeline.Result result = TradingPipeline.run(allocator, TradingPipeline.Config.ofOrders(ORDERS),
-                    done -> { });
+        try (NativeAllocator allocator = NativeAllocator.create(); StackPool stacks = StackPool.create();
+             DeferPool defers = DeferPool.create()) {
+            TradingPipeline.Result result = TradingPipeline.run(allocator, stacks, defers,
+                    TradingPipeline.Config.ofOrders(ORDERS), done -> { });
             System.out.printf("pipeline: %,d orders in %.2f s (%,.0f/s), lost %d, corrupt %d, out of order %d;"
                             + " Sys after warm-up %,d, peak %,d, end %,d; GCs during run %d;"
                             + " latency ns (corrected at %,d ns) p50 %,d p99 %,d p99.9 %,d max %,d,"
