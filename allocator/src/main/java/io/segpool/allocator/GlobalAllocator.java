@@ -21,6 +21,11 @@ final class GlobalAllocator {
 
     /** The allocator, or null when the properties were refused. */
     static final NativeAllocator INSTANCE;
+    /**
+     * The global allocator's heap segment, in a {@code static final} so that the hot paths of its
+     * caches read it as a constant (null when the properties were refused; no cache reads it then).
+     */
+    static final java.lang.foreign.MemorySegment HEAP;
     /** Why the properties were refused, or null. */
     private static final IllegalArgumentException REFUSED;
 
@@ -33,6 +38,7 @@ final class GlobalAllocator {
             refused = e;
         }
         INSTANCE = made;
+        HEAP = made == null ? null : made.heap.all;
         REFUSED = refused;
     }
 

@@ -47,6 +47,8 @@ final class Heap {
     final long byteTable;
     private final long classTable;
     private final Arena arena;
+    /** True for the process-wide allocator's heap: in the global scope, never unmapped. */
+    final boolean forever;
     /** The reservation as mapped: {@link #base} is its first grain boundary. */
     private final long raw;
     private final long span;
@@ -102,6 +104,7 @@ final class Heap {
         long span = total + GRAIN;
         this.raw = mapper.reserve(span);
         this.span = span;
+        this.forever = forever;
         this.arena = forever ? null : Arena.ofShared();
         this.base = SizeClasses.roundUp(raw, GRAIN);
         // No cleanup action: close() unmaps after the arena closed, so that a failed unmap can be retried.

@@ -247,7 +247,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
         long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
-        return heap.all.asSlice(offset, size);
+        return heapSegment().asSlice(offset, size);
     }
 
     /**
@@ -270,7 +270,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
         ThreadCache cache = lookup();
         long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
-        return heap.all.asSlice(offset, size);
+        return heapSegment().asSlice(offset, size);
     }
 
     /**
@@ -282,7 +282,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws IllegalStateException if the block is already free, or this allocator is closed
      */
     public void free(MemorySegment segment) {
-        if (segment.scope() != heap.all.scope()) {
+        if (segment.scope() != heapSegment().scope()) {
             large.free(segment);
             return;
         }
@@ -395,6 +395,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
     }
 
+    /** The heap segment; a constant for the global allocator, as {@code ThreadCache.heapSegment()} explains. */
+    private MemorySegment heapSegment() {
+        return global ? GlobalAllocator.HEAP : heap.all;
+    }
+
     /** Hop (not inlined, by design): {@code takeSlow} is {@link CacheRegistry#takeSlow(int, long)}. */
     private long takeSlow(int sizeClass, long size) {
         try {
@@ -457,7 +462,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     public MemorySegment segment(long address, long size) {
         long offset = address - heap.base;
         if (Long.compareUnsigned(offset, heap.top()) < 0 && size >= 0 && size <= heap.handedOutAt(offset)) {
-            return heap.all.asSlice(offset, size);
+            return heapSegment().asSlice(offset, size);
         }
         return large.segment(address, size);
     }

@@ -84,6 +84,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     final Heap heap;
     /** {@link #CHECKED} and {@link #EXTRAS} bits: one field for the hot path to test. */
     final int mode;
+    /** True for a cache of {@link NativeAllocator#global()}: see {@link #heapSegment()}. */
+    private final boolean global;
     /** Per class: null until first use, then {@link #HEADER} longs and the class's slots. Owner only, plain. */
     final long[][] rings = new long[SizeClasses.count()][];
     /** True for a virtual-thread stripe, false for a platform thread's own cache. */
@@ -115,6 +117,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         this.heap = heap;
         this.all = heap.all;
         this.scope = heap.all.scope();
+        this.global = heap.forever;
         this.base = heap.base;
         this.intTable = heap.intTable;
         this.byteTable = heap.byteTable;
@@ -292,7 +295,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return large.allocate(size, 1);
         }
-        return all.asSlice(take(SizeClasses.classOf(size), size), size);
+        return heapSegment().asSlice(take(SizeClasses.classOf(size), size), size);
     }
 
     MemorySegment allocate0(long size, long alignment) {
@@ -300,7 +303,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (sizeClass < 0) {
             return large.allocate(size, alignment);
         }
-        return all.asSlice(take(sizeClass, size), size);
+        return heapSegment().asSlice(take(sizeClass, size), size);
     }
 
     long allocateAddress0(long size) {
@@ -311,7 +314,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     }
 
     void free0(MemorySegment segment) {
-        if (segment.scope() != scope) {
+        if (segment.scope() != heapScope()) {
             large.free(segment);
             return;
         }
@@ -355,7 +358,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         } else if (mode == UNCHECKED) {
             // Unchecked, a ring hit after close() touches no state table, so nothing else would
             // throw: the block is no longer mapped and must not leave. (Checked, the state write throws.)
-            if (!scope.isAlive()) {
+            if (!heapScope().isAlive()) {
                 throw Refusals.closed();
             }
         } else {
@@ -377,7 +380,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * (see docs/DESIGN.md, "Virtual threads").
      */
     private void markHandedOut(int sizeClass, long offset, long size) {
-        BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
+        BlockState.handOut(heapSegment(), intTable, byteTable, sizeClass, offset, size);
     }
 
     /**
@@ -424,7 +427,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (end > heap.top() && end > heap.topAcquire()) {
             throw Refusals.pastCommittedHeap(base + offset, size, SizeClasses.size(sizeClass), base + heap.topAcquire());
         }
-        if (!scope.isAlive()) {
+        if (!heapScope().isAlive()) {
             throw Refusals.closed();
         }
         return sizeClass;
@@ -437,13 +440,13 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      */
     void undoRelease(int sizeClass, long offset, long size) {
         if ((mode & CHECKED) != 0) {
-            BlockState.handOut(all, intTable, byteTable, sizeClass, offset, size);
+            BlockState.handOut(heapSegment(), intTable, byteTable, sizeClass, offset, size);
         }
     }
 
     /** Marks the block free if its state says it was handed out in this class with this size. */
     private boolean markFree(int sizeClass, long offset, long size) {
-        return BlockState.free(all, intTable, byteTable, sizeClass, offset, size);
+        return BlockState.free(heapSegment(), intTable, byteTable, sizeClass, offset, size);
     }
 
     /** Puts a block freed with {@code size} bytes on its class's ring. */
@@ -500,6 +503,21 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     int refill(int sizeClass, long[] ring) {
         return RingCache.refill(this, sizeClass, ring);
+    }
+
+    /**
+     * The heap segment, read so that the JIT can fold it: for the process-wide allocator's caches
+     * from {@link GlobalAllocator#HEAP}, a {@code static final} (a constant: its bounds fold, and
+     * its scope, the global one, is never closed, so its liveness checks go), else from this
+     * cache's field. {@code global} is final and never changes, so the branch is always predicted.
+     */
+    private MemorySegment heapSegment() {
+        return global ? GlobalAllocator.HEAP : all;
+    }
+
+    /** The heap segment's scope, as {@link #heapSegment()} reads it. */
+    private MemorySegment.Scope heapScope() {
+        return global ? GlobalAllocator.HEAP.scope() : scope;
     }
 
     /** The heap segment this cache slices; for the allocator's slow paths. */
