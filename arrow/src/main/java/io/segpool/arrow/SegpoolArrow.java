@@ -62,8 +62,6 @@ public final class SegpoolArrow implements AllocationManager.Factory, MemStatsSo
     /** Arrow's buffers are 64-byte aligned by every built-in manager; vector code assumes it. */
     static final long ALIGNMENT = 64;
 
-    /** The zero-length buffer Arrow hands out for empty requests: no memory behind it, as Arrow's own. */
-    private static final ArrowBuf EMPTY = new ArrowBuf(ReferenceManager.NO_OP, null, 0, 0);
 
     private final NativeAllocator allocator;
     /** Buffers handed out and not yet released; a create counts itself before it checks {@link #closed}. */
@@ -129,7 +127,18 @@ public final class SegpoolArrow implements AllocationManager.Factory, MemStatsSo
 
     @Override
     public ArrowBuf empty() {
-        return EMPTY;
+        return Empty.BUFFER;
+    }
+
+    /**
+     * The zero-length buffer Arrow hands out for empty requests, with no memory behind it, as
+     * Arrow's own managers' is. In a holder, made on first use: an {@code ArrowBuf} loads Arrow's
+     * {@code BaseAllocator}, whose static default config takes the default manager of that moment,
+     * so making a factory must not load it (a test run that makes this factory Arrow's default
+     * sets it first).
+     */
+    private static final class Empty {
+        static final ArrowBuf BUFFER = new ArrowBuf(ReferenceManager.NO_OP, null, 0, 0);
     }
 
     /** Frees a buffer's block; {@link SegpoolAllocationManager#release0()} calls it, once per buffer. */
