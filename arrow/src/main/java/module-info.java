@@ -3,8 +3,9 @@
  * buffers become segpool blocks, and Arrow's {@code RootAllocator.close()} can give their memory
  * back to the OS. Arrow's and the allocator's types are in its signatures, hence
  * {@code requires transitive}. Arrow's {@code BaseAllocator} also resolves a default manager of
- * its own when it is first loaded, so {@code arrow-memory-unsafe} must be on the path at run time
- * (it is a runtime dependency of this artifact); nothing here refers to it.
+ * its own when it is first loaded, and fails without one: this module requires Arrow's Unsafe
+ * manager for that, so that it is resolved on the module path with no {@code --add-modules};
+ * nothing here refers to it (and never to Arrow's Netty manager, which fails on Java 25).
  *
  * <p>Run with {@code --enable-native-access=io.segpool.allocator} (segpool maps memory through
  * FFM downcalls) and, on Java 24 or newer, {@code --sun-misc-unsafe-memory-access=allow} (Arrow
@@ -14,6 +15,7 @@
 module io.segpool.arrow {
     requires transitive io.segpool.allocator;
     requires transitive org.apache.arrow.memory.core;
+    requires org.apache.arrow.memory.unsafe;
 
     exports io.segpool.arrow;
 }

@@ -44,7 +44,7 @@ public final class PeakRssMain {
         BufferAllocator root = segpool ? memory.newRootAllocator(Long.MAX_VALUE)
                 : new RootAllocator(RootAllocator.configBuilder().allocationManagerFactory(UnsafeAllocationManager.FACTORY).build());
         byte[] text = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-        round(root, text, 4 << 20); // warm the code paths and the allocator's first chunks
+        round(root, text, 64 << 20); // compile the code paths and warm the allocator before the start reading
         long start = rss();
         long peak = round(root, text, PEAK);
         root.close();

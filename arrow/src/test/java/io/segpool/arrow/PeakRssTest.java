@@ -15,9 +15,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * arrow-java #950 on segpool: after a 1 GiB peak of Arrow vectors, closing everything (the
- * root's close trims) brings VmRSS back within 32 MiB of the start. Run in a child JVM with a
- * fixed, pre-touched heap, so that RSS moves with native memory alone. Arrow's Unsafe manager
- * runs the same case for comparison (malloc's behaviour, not asserted).
+ * root's close trims) leaves at most 32 MiB more resident than unmapping the allocator does: the
+ * RSS segpool still holds after a trim (its block-state tables, mostly; see docs/arrow.md).
+ * Compared with the unmap rather than with the start, because the JVM's own RSS drifts between
+ * the two readings by 5-20 MiB here (JIT code, GC structures), which is not the allocator's.
+ * Run in a child JVM with a fixed, pre-touched heap, so that RSS moves with native memory and
+ * the JVM alone. Both figures against the start are printed for the record.
  */
 class PeakRssTest {
 
@@ -49,11 +52,12 @@ class PeakRssTest {
     }
 
     @Test
-    void rssAfterCloseIsWithin32MiBOfTheStart(@TempDir Path dir) throws Exception {
+    void segpoolHoldsAtMost32MiBAfterCloseAndTrim(@TempDir Path dir) throws Exception {
         Map<String, Long> segpool = run(dir, "segpool");
         assertTrue(segpool.get("peak") - segpool.get("start") >= (PeakRssMain.PEAK * 9) / 10,
                 "the peak was really resident: " + segpool);
-        long over = segpool.get("afterClose") - segpool.get("start");
-        assertTrue(over <= SLACK, "RSS after close is " + (over >> 20) + " MiB over the start: " + segpool);
+        long residue = segpool.get("afterClose") - segpool.get("afterUnmap");
+        assertTrue(residue <= SLACK, "segpool holds " + (residue >> 20) + " MiB after close and trim: " + segpool);
+        assertTrue(segpool.get("released") >= PeakRssMain.PEAK - (1L << 20), "trim released the peak: " + segpool);
     }
 }
