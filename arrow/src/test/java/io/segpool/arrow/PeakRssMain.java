@@ -4,7 +4,7 @@ import io.segpool.stats.MemStats;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.memory.unsafe.UnsafeAllocationManager;
+import org.apache.arrow.memory.AllocationManager;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -37,12 +37,13 @@ public final class PeakRssMain {
      *
      * @param args {@code segpool} or {@code unsafe}
      * @throws IOException if /proc/self/status cannot be read
+     * @throws ReflectiveOperationException if Arrow's Unsafe manager is missing
      */
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, ReflectiveOperationException {
         boolean segpool = args[0].equals("segpool");
         SegpoolArrow memory = segpool ? SegpoolArrow.create() : null;
         BufferAllocator root = segpool ? memory.newRootAllocator(Long.MAX_VALUE)
-                : new RootAllocator(RootAllocator.configBuilder().allocationManagerFactory(UnsafeAllocationManager.FACTORY).build());
+                : new RootAllocator(RootAllocator.configBuilder().allocationManagerFactory(unsafeFactory()).build());
         byte[] text = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
         round(root, text, 64 << 20); // compile the code paths and warm the allocator before the start reading
         long start = rss();
@@ -81,6 +82,15 @@ public final class PeakRssMain {
         long rss = rss();
         batches.forEach(VectorSchemaRoot::close);
         return rss;
+    }
+
+    /**
+     * Arrow's Unsafe manager's factory, by name: its package is exported only to Arrow's memory
+     * core, so the tests, compiled inside this module, cannot name it (they run on the class path).
+     */
+    private static AllocationManager.Factory unsafeFactory() throws ReflectiveOperationException {
+        return (AllocationManager.Factory) Class.forName("org.apache.arrow.memory.unsafe.UnsafeAllocationManager")
+                .getField("FACTORY").get(null);
     }
 
     static long rss() throws IOException {
