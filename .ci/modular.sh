@@ -69,3 +69,25 @@ done
 run jlink-image "$out/image/bin/java" --enable-native-access=io.segpool.allocator -m "$main"
 echo "jlink image: $(tr '\n' ' ' <"$out/image-modules.txt")"
 echo "OK: modular app on the module path, with --limit-modules, and jlinked"
+
+# segpool-arrow on the module path: examples/modular-arrow (module `arrowapp`, which requires only
+# io.segpool.arrow) against segpool-arrow's jar and its runtime class path (arrow/target/
+# runtime-classpath.txt: the allocator, Arrow's memory core and Unsafe manager, SLF4J's API).
+# Arrow's flag on Java 25: --sun-misc-unsafe-memory-access=allow (Arrow reads and writes through
+# Unsafe; without it the JDK warns on stderr). SLF4J's "no providers" notice is the one stderr
+# line allowed: choosing a logging binding is the application's business.
+./build -B -ntp -q -pl arrow -am -DskipTests package
+arrowapp=examples/modular-arrow
+aout="$arrowapp/target"
+rm -rf "$aout"
+mkdir -p "$aout/classes"
+apath="arrow/target/segpool-arrow-$version.jar:$(cat arrow/target/runtime-classpath.txt)"
+"$jdk/javac" -Xlint:all -Werror --module-path "$apath" -d "$aout/classes" $(find "$arrowapp/src/arrowapp" -name '*.java')
+if ! "$jdk/java" --module-path "$aout/classes:$apath" --enable-native-access=io.segpool.allocator \
+    --sun-misc-unsafe-memory-access=allow -m arrowapp/io.segpool.example.arrow.Main >"$aout/run.out" 2>"$aout/run.err"; then
+  echo "FAIL: modular arrow app exited non-zero" >&2; cat "$aout/run.out" "$aout/run.err" >&2; exit 1
+fi
+if grep -v '^SLF4J' "$aout/run.err" | grep -q . || ! grep -q '^modular arrow app OK$' "$aout/run.out"; then
+  echo "FAIL: modular arrow app: output not clean" >&2; cat "$aout/run.out" "$aout/run.err" >&2; exit 1
+fi
+echo "OK: modular arrow app on the module path ($(grep '^arrow:' "$aout/run.out"))"
