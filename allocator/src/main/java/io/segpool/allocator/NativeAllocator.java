@@ -74,9 +74,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     private final String name;
     /** True for {@link #global()}: never closed. */
     private final boolean global;
-    /** {@code heap.all} and its scope, in this object's own fields: one load each on the hot path. */
-    private final MemorySegment all;
-    private final MemorySegment.Scope scope;
     final Heap heap;
     final CacheRegistry caches;
     private final CentralStack[] centrals;
@@ -116,8 +113,6 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         this.name = config.name() != null ? config.name() : "segpool-" + SERIAL.incrementAndGet();
         MemoryBudget budget = new MemoryBudget(name, config.memoryLimit());
         this.heap = new Heap(mapper, budget, Heap.heapFor(config.memoryLimit()), global);
-        this.all = heap.all;
-        this.scope = all.scope();
         this.checks = new BlockChecks(heap, config, mapper);
         CachedBytes cached = new CachedBytes(config.cachedBytesLimit());
         this.trimmer = new Trimmer(name, cached);
@@ -287,7 +282,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws IllegalStateException if the block is already free, or this allocator is closed
      */
     public void free(MemorySegment segment) {
-        if (segment.scope() != heapScope()) {
+        if (segment.scope() != heapSegment().scope()) {
             large.free(segment);
             return;
         }
@@ -402,12 +397,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
 
     /** The heap segment; a constant for the global allocator, as {@code ThreadCache.heapSegment()} explains. */
     private MemorySegment heapSegment() {
-        return global ? GlobalAllocator.HEAP : all;
-    }
-
-    /** The heap segment's scope, read as {@link #heapSegment()} is. */
-    private MemorySegment.Scope heapScope() {
-        return global ? GlobalAllocator.HEAP.scope() : scope;
+        return global ? GlobalAllocator.HEAP : heap.all;
     }
 
     /** Hop (not inlined, by design): {@code takeSlow} is {@link CacheRegistry#takeSlow(int, long)}. */
