@@ -4,7 +4,6 @@ import io.netty.buffer.AbstractReferenceCountedByteBuf;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.IllegalReferenceCountException;
-import io.netty.util.Recycler;
 import io.segpool.allocator.NativeAllocator;
 
 import java.io.IOException;
@@ -27,9 +26,9 @@ import java.nio.channels.ScatteringByteChannel;
  * count decides when the block is freed, once, whichever view (slice, duplicate, leak-aware
  * wrapper) releases it last, and on whichever thread.
  *
- * <p>The buffer objects are recycled through Netty's {@link Recycler}, and each keeps its last
+ * <p>The buffer objects are recycled per thread ({@link BufferRecycler}), and each keeps its last
  * block's segment: a thread that allocates and releases in a loop gets the same block back from
- * its ring cache and the same buffer from the recycler, so the pair makes no heap garbage.
+ * its ring cache and the same buffer object from its recycler stack, so the pair makes no heap garbage.
  * Growth stays inside the block while it fits ({@link #maxFastWritableBytes()} tells Netty so),
  * and only past it allocates a larger block, copies and frees the old one.
  */
@@ -44,7 +43,7 @@ final class SegpoolByteBuf extends AbstractReferenceCountedByteBuf {
     /** What a released buffer accesses: every index is out of its bounds, so a late access throws. */
     private static final MemorySegment RELEASED = MemorySegment.ofArray(new byte[0]);
 
-    private final Recycler.Handle<SegpoolByteBuf> handle;
+    private final BufferRecycler recycler;
     private SegpoolByteBufAllocator allocator;
     /** The block while the buffer is live, {@link #RELEASED} after. */
     private MemorySegment segment = RELEASED;
@@ -59,9 +58,9 @@ final class SegpoolByteBuf extends AbstractReferenceCountedByteBuf {
     private int blockBytes;
     private int capacity;
 
-    SegpoolByteBuf(Recycler.Handle<SegpoolByteBuf> handle) {
+    SegpoolByteBuf(BufferRecycler recycler) {
         super(0);
-        this.handle = handle;
+        this.recycler = recycler;
     }
 
     /** Makes this (new or recycled) buffer a live one of {@code initialCapacity} bytes. */
@@ -106,7 +105,7 @@ final class SegpoolByteBuf extends AbstractReferenceCountedByteBuf {
         SegpoolByteBufAllocator owner = allocator;
         allocator = null;
         owner.memory().freeAddress(block, size);
-        handle.recycle(this);
+        recycler.recycle(this);
     }
 
     // ---- capacity ----------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.UnpooledHeapByteBuf;
-import io.netty.util.Recycler;
 import io.segpool.allocator.AllocatorConfig;
 import io.segpool.allocator.NativeAllocator;
 import io.segpool.stats.MemStats;
@@ -39,12 +38,7 @@ public final class SegpoolByteBufAllocator extends AbstractByteBufAllocator
         implements ByteBufAllocatorMetricProvider, MemStatsSource, AutoCloseable {
 
     private final NativeAllocator memory;
-    private final Recycler<SegpoolByteBuf> buffers = new Recycler<>() {
-        @Override
-        protected SegpoolByteBuf newObject(Handle<SegpoolByteBuf> handle) {
-            return new SegpoolByteBuf(handle);
-        }
-    };
+    private final BufferRecycler buffers = new BufferRecycler();
     /** Scratch for the metric reads; they hold its monitor so that a read makes no garbage. */
     private final MemStats scratch = new MemStats();
     private final ByteBufAllocatorMetric metric = new ByteBufAllocatorMetric() {
