@@ -23,12 +23,12 @@ final class BufferRecycler {
     /** A released buffer object of the calling thread's, or a new one. */
     SegpoolByteBuf get() {
         if (Thread.currentThread().isVirtual()) {
-            return new SegpoolByteBuf(this);
+            return new SegpoolByteBuf();
         }
         Stack stack = stacks.get();
         int n = stack.size;
         if (n == 0) {
-            return new SegpoolByteBuf(this);
+            return new SegpoolByteBuf();
         }
         SegpoolByteBuf buf = stack.items[--n];
         stack.items[n] = null;

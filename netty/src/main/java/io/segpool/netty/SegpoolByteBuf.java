@@ -43,7 +43,6 @@ final class SegpoolByteBuf extends AbstractReferenceCountedByteBuf {
     /** What a released buffer accesses: every index is out of its bounds, so a late access throws. */
     private static final MemorySegment RELEASED = MemorySegment.ofArray(new byte[0]);
 
-    private final BufferRecycler recycler;
     private SegpoolByteBufAllocator allocator;
     /** The block while the buffer is live, {@link #RELEASED} after. */
     private MemorySegment segment = RELEASED;
@@ -58,9 +57,13 @@ final class SegpoolByteBuf extends AbstractReferenceCountedByteBuf {
     private int blockBytes;
     private int capacity;
 
-    SegpoolByteBuf(BufferRecycler recycler) {
+    /**
+     * A buffer to be made live by {@link #init}. It holds no reference to its recycler: a stack
+     * of released buffers in a thread's {@code ThreadLocal} must not keep that {@code ThreadLocal}
+     * reachable, or a closed allocator's stacks would never be collected.
+     */
+    SegpoolByteBuf() {
         super(0);
-        this.recycler = recycler;
     }
 
     /** Makes this (new or recycled) buffer a live one of {@code initialCapacity} bytes. */
@@ -105,7 +108,7 @@ final class SegpoolByteBuf extends AbstractReferenceCountedByteBuf {
         SegpoolByteBufAllocator owner = allocator;
         allocator = null;
         owner.memory().freeAddress(block, size);
-        recycler.recycle(this);
+        owner.recycle(this);
     }
 
     // ---- capacity ----------------------------------------------------------------------------

@@ -89,6 +89,11 @@ public final class SegpoolByteBufAllocator extends AbstractByteBufAllocator
         return memory;
     }
 
+    /** Keeps a released buffer object for the calling thread's next allocation. */
+    void recycle(SegpoolByteBuf buf) {
+        buffers.recycle(buf);
+    }
+
     @Override
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
         if (closed) {
