@@ -81,11 +81,21 @@ final class SegpoolByteBuf extends AbstractReferenceCountedByteBuf {
     }
 
     private void attach(NativeAllocator memory, long block, long size) {
-        int bytes = (int) (size <= NativeAllocator.MAX_CLASS_SIZE ? NativeAllocator.blockSize(size) : size);
+        boolean large = size > NativeAllocator.MAX_CLASS_SIZE;
+        int bytes = (int) (large ? size : NativeAllocator.blockSize(size));
         MemorySegment last = lastSegment;
-        if (last == null || last.address() != block || last.byteSize() != bytes || size > NativeAllocator.MAX_CLASS_SIZE) {
+        if (large) {
             // A large block's segment dies with its mapping when freed: never reused.
             last = memory.segment(block, bytes);
+            lastSegment = last;
+            internalNio = null;
+        } else if (last == null || last.address() != block || last.byteSize() != bytes) {
+            BufferRecycler cache = allocator.buffers();
+            last = cache.cachedSegment(block, bytes);
+            if (last == null) {
+                last = memory.segment(block, bytes);
+                cache.cacheSegment(last);
+            }
             lastSegment = last;
             internalNio = null;
         }

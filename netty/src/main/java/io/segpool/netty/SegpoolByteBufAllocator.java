@@ -94,6 +94,10 @@ public final class SegpoolByteBufAllocator extends AbstractByteBufAllocator
         buffers.recycle(buf);
     }
 
+    BufferRecycler buffers() {
+        return buffers;
+    }
+
     @Override
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
         if (closed) {
