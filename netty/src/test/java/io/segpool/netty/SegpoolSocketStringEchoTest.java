@@ -21,7 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SegpoolSocketStringEchoTest extends SocketStringEchoTest {
 
     private static final SegpoolByteBufAllocator ALLOCATOR = NettySuiteAllocator.create("netty-SocketStringEchoTest");
-    private static long mallocs;
     private final SuiteGroups groups = new SuiteGroups();
 
     @Override
@@ -37,13 +36,13 @@ class SegpoolSocketStringEchoTest extends SocketStringEchoTest {
     @AfterEach
     void noBlockInUse() throws InterruptedException {
         groups.shutdown();
-        long before = mallocs;
-        mallocs = Idle.assertIdle(ALLOCATOR).mallocs();
-        assertTrue(mallocs > before, "the test allocated no segpool buffer");
+        Idle.assertIdle(ALLOCATOR);
     }
 
     @AfterAll
     static void closeAllocator() {
+        // Per class, not per test: a test may fail its client before any buffer is read.
+        assertTrue(Idle.assertIdle(ALLOCATOR).mallocs() > 0, "the suite allocated no segpool buffer");
         ALLOCATOR.close();
     }
 }
