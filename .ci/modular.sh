@@ -93,3 +93,24 @@ if grep -v '^SLF4J' "$aout/run.err" | grep -q . || ! grep -q '^modular arrow app
   echo "FAIL: modular arrow app: output not clean" >&2; cat "$aout/run.out" "$aout/run.err" >&2; exit 1
 fi
 echo "OK: modular arrow app on the module path ($(grep '^arrow:' "$aout/run.out"))"
+# segpool-netty on the module path: examples/netty-modular-app (module `nettyapp`, which requires
+# only io.segpool.netty) against the netty, allocator and stats jars and Netty's buffer and common
+# jars (explicit modules); native access for segpool's allocator and Netty's common module.
+napp=examples/netty-modular-app
+nout="$napp/target"
+rm -rf "$nout"
+mkdir -p "$nout/classes"
+./build -B -ntp -q -pl netty -am -DskipTests package dependency:copy-dependencies -DincludeScope=runtime \
+  -DexcludeGroupIds=io.segpool -DoutputDirectory="$PWD/$nout/mods"
+for module in stats allocator netty; do
+  cp "$module/target/segpool-$module-$version.jar" "$nout/mods/"
+done
+"$jdk/javac" -Xlint:all -Werror --module-path "$nout/mods" -d "$nout/classes" $(find "$napp/src/nettyapp" -name '*.java')
+"$jdk/jar" --create --file "$nout/mods/nettyapp.jar" -C "$nout/classes" .
+"$jdk/java" --module-path "$nout/mods" --enable-native-access=io.segpool.allocator,io.netty.common \
+  -m nettyapp/io.segpool.example.netty.Main >"$nout/run.out" 2>"$nout/run.err" \
+  || { echo "FAIL: netty modular app exited non-zero" >&2; cat "$nout/run.out" "$nout/run.err" >&2; exit 1; }
+if [ -s "$nout/run.err" ] || ! grep -q '^netty modular app OK$' "$nout/run.out"; then
+  echo "FAIL: netty modular app: output not clean" >&2; cat "$nout/run.out" "$nout/run.err" >&2; exit 1
+fi
+echo "netty module-path: $(grep '^allocator:' "$nout/run.out")"
