@@ -8,8 +8,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@link NativeAllocator#trim()} (jemalloc's {@code dirty_decay_ms}, tcmalloc's background
  * release, the Go runtime's scavenger).
  *
- * <p>Every quarter delay it reclaims the caches of ended threads, then looks at each class's refill
- * and spill counters: a class whose counters have not moved for a whole delay, and that has not
+ * <p>Every quarter delay it reclaims the caches of ended threads, then looks at each class's refill,
+ * spill and reclaim counters: a class whose counters have not moved for a whole delay, and that has not
  * been trimmed since they last moved, is trimmed (its wholly free chunks released with
  * {@code madvise}); free large spans kept longer than the delay are unmapped. So free memory
  * idle for the delay is given back within one and a half delays (a quarter to notice the last
@@ -83,7 +83,9 @@ final class BackgroundRelease implements Runnable {
         long bytes = large.releaseIdle(now - delayNanos);
         for (int c = 0; c < lastActivity.length; c++) {
             CentralStack central = centrals[c];
-            long activity = central.refills() + central.spills();
+            // A reclaim counts: an ended thread's ring arriving can make a chunk wholly free after the
+            // class was trimmed, and that chunk must be trimmed in its turn.
+            long activity = central.refills() + central.spills() + central.reclaims();
             if (activity != lastActivity[c]) {
                 lastActivity[c] = activity;
                 lastChange[c] = now;

@@ -77,6 +77,7 @@ final class CentralStack extends CentralStackPadAfter {
     synchronized void reclaim(long[] slots, int start, int n) {
         pushAll(slots, start, n);
         cached.add(n * blockSize);
+        reclaims++;
     }
 
     private void pushAll(long[] slots, int start, int n) {
@@ -228,6 +229,11 @@ final class CentralStack extends CentralStackPadAfter {
         return spills;
     }
 
+    /** Batches taken from caches no thread uses (or their owners flushed); activity for the background release. */
+    synchronized long reclaims() {
+        return reclaims;
+    }
+
     /** Blocks on the stack now (not counting uncarved space); for tests. */
     synchronized int blockCount() {
         return count;
@@ -265,6 +271,7 @@ abstract class CentralStackFields extends CentralStackPadBefore {
     int chunkCount;
     long refills;
     long spills;
+    long reclaims;
     /** Bytes of chunks a {@code trim()} took out of this stack and has not released yet. */
     long releasing;
 

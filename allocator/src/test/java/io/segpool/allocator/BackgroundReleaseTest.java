@@ -101,6 +101,44 @@ class BackgroundReleaseTest {
         }
     }
 
+    /**
+     * A class trimmed while a live thread's ring still held some of its blocks: when that thread
+     * ends, its ring comes back to the central stack with no refill or spill, and the chunks it
+     * completes must still be released (they were not: a reclaim was not activity, so the class
+     * stayed marked as trimmed and its now wholly free chunks stayed, found by the Netty adapter).
+     */
+    @Test
+    void chunksAnEndedThreadsRingCompletesAreReleasedToo() throws Exception {
+        Duration delay = Duration.ofMillis(200);
+        try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withReleaseAfter(delay))) {
+            TestThreads.Failure failure = new TestThreads.Failure();
+            java.util.concurrent.CountDownLatch freed = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
+            Thread holder = TestThreads.start("holder", failure, () -> {
+                long[] blocks = new long[64];
+                allocator.allocateBatch(BUSY_BLOCK, blocks, 0, blocks.length); // four chunks of 16 blocks
+                for (long block : blocks) {
+                    allocator.freeAddress(block, BUSY_BLOCK); // its ring keeps the last ones, the rest spill
+                }
+                freed.countDown();
+                if (!end.await(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new AssertionError("never told to end");
+                }
+            });
+            assertTrue(freed.await(DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
+            MemStats stats = awaitStats(allocator, s -> s.released() > 0, "the wholly free chunks released");
+            assertTrue(stats.cached() > 0 && stats.released() < 4 * 16 * BUSY_BLOCK,
+                    "the live holder's ring keeps some blocks, so some chunk stays\n" + stats);
+            end.countDown();
+            TestThreads.joinAll(holder);
+            failure.rethrow("the holder failed");
+            stats = awaitStats(allocator, s -> s.released() == 4 * 16 * BUSY_BLOCK,
+                    "every chunk released once the ended holder's ring came back");
+            assertEquals(0, stats.cached() + stats.central(), stats.toString());
+            TestSupport.assertConserved(stats);
+        }
+    }
+
     /** Polls MemStats until {@code done} holds; fails only past {@link #DEADLINE}. */
     private static MemStats awaitStats(NativeAllocator allocator, Predicate<MemStats> done, String what) {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
