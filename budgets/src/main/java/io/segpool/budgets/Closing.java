@@ -100,6 +100,12 @@ final class Closing {
         }
     }
 
+    /** Whether a frame is the budget's own allocation path, which a site report skips. */
+    private static boolean isOwnFrame(StackTraceElement e) {
+        String c = e.getClassName();
+        return c.equals(Budget.class.getName()) || c.equals(BudgetReservation.class.getName());
+    }
+
     /** {@code budget} and its descendants, parents before children; under the lock. */
     private static void collect(Budget budget, List<Budget> into) {
         into.add(budget);
@@ -150,13 +156,13 @@ final class Closing {
                 out.append("; no allocation site (leak tracking off: Budget.trackLeaks(true))\n");
             } else {
                 out.append(", allocated at\n");
-                int frames = 0;
-                for (StackTraceElement e : site.getStackTrace()) {
-                    if (e.getClassName().startsWith("io.segpool.budgets.") || frames >= FRAMES) {
-                        continue;
-                    }
-                    out.append(indent).append("      at ").append(e).append('\n');
-                    frames++;
+                StackTraceElement[] trace = site.getStackTrace();
+                int first = 0;
+                while (first < trace.length && isOwnFrame(trace[first])) {
+                    first++;
+                }
+                for (int i = first; i < Math.min(trace.length, first + FRAMES); i++) {
+                    out.append(indent).append("      at ").append(trace[i]).append('\n');
                 }
             }
         });
