@@ -14,8 +14,11 @@ public final class BudgetLeakException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The path of the budget closed. */
     private final String path;
+    /** The tree report. */
     private final String report;
+    /** The block bytes still live in the subtree. */
     private final long leakedBytes;
 
     BudgetLeakException(String path, String report, long leakedBytes) {

@@ -14,11 +14,17 @@ public final class BudgetLimitException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The path of the budget asked. */
     private final String path;
+    /** The path of the budget that refused. */
     private final String refusedBy;
+    /** The bytes requested. */
     private final long requested;
+    /** The block size of the request. */
     private final long blockSize;
+    /** The refusing budget's use at the refusal. */
     private final long used;
+    /** The refusing budget's limit. */
     private final long limit;
 
     BudgetLimitException(String message, String path, String refusedBy, long requested, long blockSize,
