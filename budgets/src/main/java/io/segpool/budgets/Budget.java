@@ -20,7 +20,7 @@ import java.util.Objects;
  * at any instant, and a request that fits is never refused for another one in flight. To keep
  * the lock off the hot path, each thread slot of a budget holds leased credit: up to
  * {@link #leaseChunk()} bytes charged ahead of use (at most 64 KiB, and a 32nd of the limit), so
- * {@code used} may run ahead of the live blocks' bytes by twice that per slot; a request that
+ * {@code used} may run ahead of the live blocks' bytes by up to three chunks per slot; a request that
  * the credit would make the tree refuse takes all credit back first. {@link #flush()} and
  * {@link #close()} take it back too, so a budget whose blocks are all freed reads 0.
  *
@@ -31,10 +31,7 @@ import java.util.Objects;
  */
 public final class Budget implements SegmentAllocator, AutoCloseable {
 
-    /** Lease slots per budget: threads share them by {@code threadId & (SLOTS - 1)}. */
-    static final int SLOTS = 16;
     private static final long MAX_LEASE_CHUNK = 64 * 1024;
-    private static final VarHandle LEASES = MethodHandles.arrayElementVarHandle(Lease[].class);
     private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final System.Logger LOG = System.getLogger("io.segpool.budgets");
 
@@ -45,7 +42,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
     private final BudgetListener listener;
     /** Per-stripe blocks, block bytes and requested bytes, written under the owner table's stripe monitors. */
     final long[] counts = new long[Owners.STRIPES * Owners.STRIDE];
-    private final Lease[] leases = new Lease[SLOTS];
+    final Leases leases = new Leases();
     /** Children not yet closed, and closed ones with blocks still live; under the tree's lock. */
     final ArrayList<Budget> children = new ArrayList<>();
     /** Open reservations, whose bytes close() returns; under the tree's lock. */
@@ -59,7 +56,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
     volatile long highWaterMark = Long.MAX_VALUE;
     volatile boolean highWaterPending;
     volatile boolean closed;
-    private volatile long leaseChunk;
+    volatile long leaseChunk;
     private volatile boolean trackLeaks;
     private volatile long listenerFailures;
 
@@ -194,7 +191,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
         try {
             segment = tree.allocator.allocate(size);
         } catch (RuntimeException | Error e) {
-            credit(block);
+            Charging.credit(this, block);
             throw e;
         }
         record(segment.address(), size, block);
@@ -209,7 +206,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
         try {
             segment = tree.allocator.allocate(size, alignment);
         } catch (RuntimeException | Error e) {
-            credit(block);
+            Charging.credit(this, block);
             throw e;
         }
         record(segment.address(), size, block);
@@ -231,7 +228,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
         try {
             address = tree.allocator.allocateAddress(size);
         } catch (RuntimeException | Error e) {
-            credit(block);
+            Charging.credit(this, block);
             throw e;
         }
         record(address, size, block);
@@ -254,7 +251,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
             rerecord(address, segment.byteSize(), block);
             throw e;
         }
-        credit(block);
+        Charging.credit(this, block);
         afterFree(block);
     }
 
@@ -273,19 +270,11 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
             rerecord(address, size, block);
             throw e;
         }
-        credit(block);
+        Charging.credit(this, block);
         afterFree(block);
     }
 
     // ---- charging: a lease's credit, else the tree's lock ------------------------------------
-
-    private static int slot() {
-        return (int) Thread.currentThread().threadId() & (SLOTS - 1);
-    }
-
-    private Lease lease(int slot) {
-        return (Lease) LEASES.getAcquire(leases, slot);
-    }
 
     /** Charges {@code block} bytes for a request of {@code size}, or throws with nothing charged. */
     private void take(long size, long block) {
@@ -293,88 +282,11 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
         if (l != null) {
             l.beforeAllocate(this, size, block);
         }
-        Lease lease = lease(slot());
+        Lease lease = leases.current();
         if (lease != null && lease.take(block)) {
             return;
         }
-        takeLocked(size, block, l);
-    }
-
-    private void takeLocked(long size, long block, BudgetListener l) {
-        for (int attempt = 0; ; attempt++) {
-            BudgetLimitException refusal;
-            synchronized (tree.lock) {
-                checkOpen();
-                long chunk = leaseChunk;
-                if (chunk > 0 && tree.tryCharge(this, block + chunk) == null) {
-                    leaseLocked(slot()).grant(chunk);
-                    refusal = null;
-                } else {
-                    Budget refuser = charge(block);
-                    refusal = refuser == null ? null : BudgetTree.refusal(this, refuser, size, block);
-                }
-            }
-            if (refusal == null) {
-                fireHighWater();
-                return;
-            }
-            if (attempt > 0 || l == null || !l.onRefusal(this, size, block, refusal)) {
-                throw refusal;
-            }
-        }
-    }
-
-    /** The lease of {@code slot}, made if missing; under the lock, with this budget open. */
-    private Lease leaseLocked(int slot) {
-        Lease lease = lease(slot);
-        if (lease == null) {
-            lease = new Lease();
-            LEASES.setRelease(leases, slot, lease);
-        }
-        return lease;
-    }
-
-    /** Gives {@code block} bytes back: to the calling slot's lease while it has room, else through the tree. */
-    void credit(long block) {
-        long cap = 2 * leaseChunk;
-        Lease lease = lease(slot());
-        if (lease != null && lease.give(block, cap)) {
-            return;
-        }
-        synchronized (tree.lock) {
-            if (!closed && cap > 0 && block <= cap) {
-                Lease own = leaseLocked(slot());
-                if (own.credit() + block <= cap) {
-                    own.grant(block);
-                    return;
-                }
-            }
-            tree.uncharge(this, block);
-        }
-    }
-
-    /** Takes back every lease's credit, leases staying usable; under the lock. */
-    long drainLeases() {
-        long credit = 0;
-        for (int i = 0; i < SLOTS; i++) {
-            Lease lease = lease(i);
-            if (lease != null) {
-                credit += lease.drain();
-            }
-        }
-        return credit;
-    }
-
-    /** Takes back every lease's credit and kills the leases, for close; under the lock. */
-    long killLeases() {
-        long credit = 0;
-        for (int i = 0; i < SLOTS; i++) {
-            Lease lease = lease(i);
-            if (lease != null) {
-                credit += lease.kill();
-            }
-        }
-        return credit;
+        Charging.takeLocked(this, size, block, l);
     }
 
     void record(long address, long size, long block) {
@@ -611,7 +523,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
     /** Takes back the credit leased to threads, so that {@link #used()} equals the live blocks' bytes plus reservations. */
     public void flush() {
         synchronized (tree.lock) {
-            long credit = drainLeases();
+            long credit = leases.drain();
             if (credit > 0) {
                 tree.uncharge(this, credit);
             }

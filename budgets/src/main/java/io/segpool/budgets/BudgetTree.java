@@ -85,7 +85,7 @@ final class BudgetTree {
         boolean any = false;
         for (int i = 0; i < open.size(); i++) {
             Budget b = open.get(i);
-            long credit = b.drainLeases();
+            long credit = b.leases.drain();
             if (credit > 0) {
                 uncharge(b, credit);
                 any = true;

@@ -36,7 +36,7 @@ final class Closing {
             collect(budget, subtree);
             for (Budget n : subtree) {
                 if (!n.closed) {
-                    long credit = n.drainLeases();
+                    long credit = n.leases.drain();
                     for (BudgetReservation r : n.reservations) {
                         credit += r.kill();
                     }
@@ -78,7 +78,7 @@ final class Closing {
 
     private static void closeOne(BudgetTree tree, Budget n, List<Budget> removed) {
         n.closed = true;
-        long credit = n.killLeases();
+        long credit = n.leases.kill();
         if (credit > 0) {
             tree.uncharge(n, credit);
         }
