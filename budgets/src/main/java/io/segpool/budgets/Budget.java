@@ -40,7 +40,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
     private final String name;
     private final String path;
     private final BudgetListener listener;
-    /** Per-stripe blocks, block bytes and requested bytes, written under the owner table's stripe monitors. */
+    /** Per-stripe blocks, block bytes and requested bytes, written under the owner table's stripe locks. */
     final long[] counts = new long[Owners.STRIPES * Owners.STRIDE];
     final Leases leases = new Leases();
     /** Children not yet closed, and closed ones with blocks still live; under the tree's lock. */

@@ -1,16 +1,18 @@
 package io.segpool.budgets;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
  * Which budget of a tree owns each live block: an address-keyed table in {@value #STRIPES}
- * stripes, each an open-addressing hash under its own monitor, so that frees from any thread
+ * stripes, each an open-addressing hash under its own spin lock, so that frees from any thread
  * find the owner exactly and two threads seldom meet on one lock. The allocator keeps no owner
  * per block, so the budget tree keeps its own record; a tag in the allocator's block-state table
  * would make this table unnecessary (see the README's budgets section).
  *
  * <p>Each stripe also keeps, per budget, the blocks, block bytes and requested bytes that it
- * holds ({@link Budget#counts}), written under the stripe's monitor: the budget's exact
+ * holds ({@link Budget#counts}), written under the stripe's lock: the budget's exact
  * {@code allocated} figure is their sum, with no shared counter on the hot path.
  */
 final class Owners {
@@ -38,12 +40,15 @@ final class Owners {
         int h = mix(address);
         Stripe stripe = stripes[h & (STRIPES - 1)];
         int base = (h & (STRIPES - 1)) * STRIDE;
-        synchronized (stripe) {
+        stripe.lock();
+        try {
             stripe.put(address, owner, size, block, site, h >>> 5);
             long[] c = owner.counts;
             c[base]++;
             c[base + 1] += block;
             c[base + 2] += size;
+        } finally {
+            stripe.unlock();
         }
     }
 
@@ -60,7 +65,8 @@ final class Owners {
         int h = mix(address);
         Stripe stripe = stripes[h & (STRIPES - 1)];
         int base = (h & (STRIPES - 1)) * STRIDE;
-        synchronized (stripe) {
+        stripe.lock();
+        try {
             int slot = stripe.find(address, h >>> 5);
             if (slot < 0) {
                 return NOT_FOUND;
@@ -76,6 +82,8 @@ final class Owners {
             c[base + 1] -= block;
             c[base + 2] -= size;
             return block;
+        } finally {
+            stripe.unlock();
         }
     }
 
@@ -83,21 +91,27 @@ final class Owners {
     Budget ownerOf(long address) {
         int h = mix(address);
         Stripe stripe = stripes[h & (STRIPES - 1)];
-        synchronized (stripe) {
+        stripe.lock();
+        try {
             int slot = stripe.find(address, h >>> 5);
             return slot < 0 ? null : stripe.owners[slot];
+        } finally {
+            stripe.unlock();
         }
     }
 
-    /** Calls {@code visitor} for every live block of {@code owner}, under each stripe's monitor in turn. */
+    /** Calls {@code visitor} for every live block of {@code owner}, under each stripe's lock in turn. */
     void forEach(Budget owner, BlockVisitor visitor) {
         for (Stripe stripe : stripes) {
-            synchronized (stripe) {
+            stripe.lock();
+            try {
                 for (int i = 0; i < stripe.keys.length; i++) {
                     if (stripe.keys[i] != 0 && stripe.owners[i] == owner) {
                         visitor.visit(stripe.keys[i], stripe.sizes[i], stripe.blocks[i], stripe.sites[i]);
                     }
                 }
+            } finally {
+                stripe.unlock();
             }
         }
     }
@@ -107,14 +121,52 @@ final class Owners {
         void visit(long address, long size, long block, Throwable site);
     }
 
-    /** One stripe: linear probing with backward-shift deletion (no tombstones), resized at half full. */
+    /**
+     * One stripe: linear probing with backward-shift deletion (no tombstones), resized at half
+     * full, under a spin lock: a CAS to take and a release store to give back, one atomic
+     * instruction per operation where a monitor takes two (its exit is a CAS too). The critical
+     * sections are a few loads and stores; a waiter spins, then yields.
+     */
     private static final class Stripe {
+        private static final VarHandle LOCKED;
+
+        static {
+            try {
+                LOCKED = MethodHandles.lookup().findVarHandle(Stripe.class, "locked", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        @SuppressWarnings("unused") // through LOCKED
+        private volatile int locked;
+
         long[] keys = new long[64];
         Budget[] owners = new Budget[64];
         long[] sizes = new long[64];
         long[] blocks = new long[64];
         Throwable[] sites = new Throwable[64];
         int count;
+
+        void lock() {
+            if (!LOCKED.compareAndSet(this, 0, 1)) {
+                lockSlow();
+            }
+        }
+
+        private void lockSlow() {
+            for (int spins = 0; !LOCKED.compareAndSet(this, 0, 1); spins++) {
+                if (spins < 100) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+
+        void unlock() {
+            LOCKED.setRelease(this, 0);
+        }
 
         int find(long key, int hash) {
             int mask = keys.length - 1;
