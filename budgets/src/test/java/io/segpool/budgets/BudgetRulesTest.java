@@ -123,6 +123,30 @@ class BudgetRulesTest {
     }
 
     @Test
+    void readStatsAllocatesNothing() {
+        Budget root = Budget.root(allocator, "db", 1L << 30);
+        Budget q = root.newChild("q", 4096, 1L << 29);
+        MemorySegment s = q.allocate(1000);
+        BudgetStats stats = new BudgetStats();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long thread = Thread.currentThread().threadId();
+        for (int i = 0; i < 20_000; i++) {
+            q.readStats(stats);
+        }
+        long before = threads.getThreadAllocatedBytes(thread);
+        for (int i = 0; i < 10_000; i++) {
+            q.readStats(stats);
+        }
+        long garbage = threads.getThreadAllocatedBytes(thread) - before;
+        assertTrue(garbage < 1024, "readStats allocated " + garbage + " bytes in 10 000 reads");
+        assertEquals(NativeAllocator.blockSize(1000), stats.allocated());
+        assertEquals(1, stats.blocks());
+        q.free(s);
+        root.close();
+    }
+
+    @Test
     void setLimitBelowUseRefusesUntilFreesBringItBack() {
         Budget root = Budget.root(allocator, "db", 100_000);
         Budget q = root.newChild("q", 0, 100_000);
