@@ -33,7 +33,6 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
 
     private static final long MAX_LEASE_CHUNK = 64 * 1024;
     private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final System.Logger LOG = System.getLogger("io.segpool.budgets");
 
     final BudgetTree tree;
     final Budget parent;
@@ -300,28 +299,15 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
     /** Removes the owner record of a block this budget must own, and returns its block size. */
     private long unrecord(long address, long size) {
         long block = tree.owners.remove(address, this);
-        if (block == Owners.OTHER_OWNER) {
-            Budget owner = tree.owners.ownerOf(address);
-            throw new IllegalArgumentException("free(0x" + Long.toHexString(address) + ", " + size + ") through budget "
-                    + path + ": the block belongs to budget " + (owner == null ? "(freed meanwhile)" : owner.path)
-                    + "; free it through its owner (nothing was changed)");
-        }
-        if (block == Owners.NOT_FOUND) {
-            throw new IllegalArgumentException("free(0x" + Long.toHexString(address) + ", " + size + ") through budget "
-                    + path + ": no live block of this budget tree starts there (never allocated through a budget"
-                    + " of the tree, or already freed)");
+        if (block < 0) {
+            throw Listening.refusedFree(this, block, address, size);
         }
         return block;
     }
 
     private void afterFree(long block) {
-        BudgetListener l = listener;
-        if (l != null) {
-            try {
-                l.afterFree(this, block);
-            } catch (RuntimeException e) {
-                listenerFailed("afterFree", e);
-            }
+        if (listener != null) {
+            Listening.afterFree(this, listener, block);
         }
     }
 
@@ -329,21 +315,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
     void fireHighWater() {
         for (Budget n = this; n != null; n = n.parent) {
             if (n.highWaterPending) {
-                long at;
-                synchronized (tree.lock) {
-                    if (!n.highWaterPending) {
-                        continue;
-                    }
-                    n.highWaterPending = false;
-                    at = n.used;
-                }
-                if (n.listener != null) {
-                    try {
-                        n.listener.onHighWater(n, at, n.highWaterMark);
-                    } catch (RuntimeException e) {
-                        n.listenerFailed("onHighWater", e);
-                    }
-                }
+                Listening.highWater(n);
             }
         }
     }
@@ -352,8 +324,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
         synchronized (tree.lock) {
             listenerFailures++;
         }
-        LOG.log(System.Logger.Level.WARNING, "budget " + path + ": listener." + call + " threw after the commit;"
-                + " ignored", e);
+        Listening.log(this, call, e);
     }
 
     BudgetListener listenerOrNull() {
