@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * What a budget adds to an allocate/free pair (issue 19's target: at most 2 ns, 0 B/op): the same
  * pair through the plain allocator and through a query budget ({@code db/query}, a 1 GiB limit, so
  * each thread's slot leases credit and the pair takes no lock), on 1 thread and on 2 threads
- * sharing the one budget. Each method allocates {@code size} bytes, writes and reads a long, and
+ * sharing the one budget; {@code budgetLockedPair1} through a 64 KiB budget, which leases no credit
+ * (every call takes the tree's lock). Each method allocates {@code size} bytes, writes and reads a long, and
  * frees. Read them as ratios within one run; {@code -prof gc} shows the bytes per pair.
  *
  * <pre>
@@ -46,12 +47,15 @@ public class BudgetBenchmark {
     NativeAllocator allocator;
     Budget root;
     Budget query;
+    /** A budget under 128 KiB leases no credit: every call takes the tree's lock, what the leases save. */
+    Budget small;
 
     @Setup(Level.Trial)
     public void setUp() {
         allocator = NativeAllocator.create();
         root = Budget.root(allocator, "db", 4L << 30);
         query = root.newChild("query", 0, 1L << 30);
+        small = root.newChild("small", 0, 64 << 10);
     }
 
     @TearDown(Level.Trial)
@@ -98,6 +102,16 @@ public class BudgetBenchmark {
     @Threads(2)
     public long budgetPair2() {
         return budgeted();
+    }
+
+    @Benchmark
+    @Threads(1)
+    public long budgetLockedPair1() {
+        MemorySegment s = small.allocate(size);
+        s.set(ValueLayout.JAVA_LONG, 0, value);
+        long v = s.get(ValueLayout.JAVA_LONG, 0);
+        small.free(s);
+        return v;
     }
 
     @Benchmark
