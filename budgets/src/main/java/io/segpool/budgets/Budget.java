@@ -35,6 +35,8 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
     private static final VarHandle COUNTS = MethodHandles.arrayElementVarHandle(long[].class);
 
     final BudgetTree tree;
+    /** This budget's index in its tree, which the owner table records per block. */
+    final int id;
     final Budget parent;
     private final String name;
     private final String path;
@@ -61,6 +63,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
 
     private Budget(BudgetTree tree, Budget parent, String name, long reservation, long limit, BudgetListener listener) {
         this.tree = tree;
+        this.id = tree.register(this);
         this.parent = parent;
         this.name = name;
         this.path = parent == null ? name : parent.path + "/" + name;

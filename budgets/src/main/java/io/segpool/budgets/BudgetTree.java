@@ -21,6 +21,24 @@ final class BudgetTree {
     /** The budgets not yet closed, so that a refusal can take back all leased credit; under the lock. */
     final ArrayList<Budget> open = new ArrayList<>();
 
+    /** Every budget ever made in this tree, by {@link Budget#id}; under the lock. */
+    private final ArrayList<Budget> byId = new ArrayList<>();
+
+    /** Registers a new budget and returns its id. */
+    int register(Budget budget) {
+        synchronized (lock) {
+            byId.add(budget);
+            return byId.size() - 1;
+        }
+    }
+
+    /** {@return the budget of {@code id}, or null for -1} */
+    Budget budget(int id) {
+        synchronized (lock) {
+            return id < 0 ? null : byId.get(id);
+        }
+    }
+
     BudgetTree(NativeAllocator allocator) {
         this.allocator = allocator;
     }

@@ -49,7 +49,7 @@ final class Listening {
     static IllegalArgumentException refusedFree(Budget via, long found, long address, long size) {
         String call = "free(0x" + Long.toHexString(address) + ", " + size + ") through budget " + via.path();
         if (found == Owners.OTHER_OWNER) {
-            Budget owner = via.tree.owners.ownerOf(address);
+            Budget owner = via.tree.budget(via.tree.owners.ownerOf(address));
             return new IllegalArgumentException(call + ": the block belongs to budget "
                     + (owner == null ? "(freed meanwhile)" : owner.path()) + "; free it through its owner"
                     + " (nothing was changed)");

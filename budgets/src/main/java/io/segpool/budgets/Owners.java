@@ -2,7 +2,6 @@ package io.segpool.budgets;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 
 /**
  * Which budget of a tree owns each live block: an address-keyed table in {@value #STRIPES}
@@ -42,7 +41,7 @@ final class Owners {
         int base = (h & (STRIPES - 1)) * STRIDE;
         stripe.lock();
         try {
-            stripe.put(address, owner, size, block, site, h >>> 5);
+            stripe.put(address, owner.id, size, block, site, h >>> 5);
             long[] c = owner.counts;
             c[base]++;
             c[base + 1] += block;
@@ -71,7 +70,7 @@ final class Owners {
             if (slot < 0) {
                 return NOT_FOUND;
             }
-            if (stripe.owners[slot] != owner) {
+            if (stripe.owners[slot] != owner.id) {
                 return OTHER_OWNER;
             }
             long size = stripe.sizes[slot];
@@ -87,14 +86,14 @@ final class Owners {
         }
     }
 
-    /** The budget that owns the live block at {@code address}, or null. */
-    Budget ownerOf(long address) {
+    /** The id ({@link Budget#id}) of the budget that owns the live block at {@code address}, or -1. */
+    int ownerOf(long address) {
         int h = mix(address);
         Stripe stripe = stripes[h & (STRIPES - 1)];
         stripe.lock();
         try {
             int slot = stripe.find(address, h >>> 5);
-            return slot < 0 ? null : stripe.owners[slot];
+            return slot < 0 ? -1 : stripe.owners[slot];
         } finally {
             stripe.unlock();
         }
@@ -106,7 +105,7 @@ final class Owners {
             stripe.lock();
             try {
                 for (int i = 0; i < stripe.keys.length; i++) {
-                    if (stripe.keys[i] != 0 && stripe.owners[i] == owner) {
+                    if (stripe.keys[i] != 0 && stripe.owners[i] == owner.id) {
                         visitor.visit(stripe.keys[i], stripe.sizes[i], stripe.blocks[i], stripe.sites[i]);
                     }
                 }
@@ -142,7 +141,8 @@ final class Owners {
         private volatile int locked;
 
         long[] keys = new long[64];
-        Budget[] owners = new Budget[64];
+        /** Owners by {@link Budget#id}: an int, so that recording one makes no reference store (no GC barrier). */
+        int[] owners = new int[64];
         long[] sizes = new long[64];
         long[] blocks = new long[64];
         Throwable[] sites = new Throwable[64];
@@ -181,7 +181,7 @@ final class Owners {
             }
         }
 
-        void put(long key, Budget owner, long size, long block, Throwable site, int hash) {
+        void put(long key, int owner, long size, long block, Throwable site, int hash) {
             if (2 * (count + 1) > keys.length) {
                 grow();
             }
@@ -194,7 +194,9 @@ final class Owners {
             owners[i] = owner;
             sizes[i] = size;
             blocks[i] = block;
-            sites[i] = site;
+            if (site != null) {
+                sites[i] = site; // a reference store only with leak tracking on
+            }
             count++;
         }
 
@@ -210,25 +212,28 @@ final class Owners {
                     owners[hole] = owners[i];
                     sizes[hole] = sizes[i];
                     blocks[hole] = blocks[i];
-                    sites[hole] = sites[i];
+                    if (sites[i] != null || sites[hole] != null) {
+                        sites[hole] = sites[i];
+                    }
                     hole = i;
                 }
             }
             keys[hole] = 0;
-            owners[hole] = null;
-            sites[hole] = null;
+            if (sites[hole] != null) {
+                sites[hole] = null;
+            }
             count--;
         }
 
         private void grow() {
             long[] oldKeys = keys;
-            Budget[] oldOwners = owners;
+            int[] oldOwners = owners;
             long[] oldSizes = sizes;
             long[] oldBlocks = blocks;
             Throwable[] oldSites = sites;
             int n = oldKeys.length * 2;
             keys = new long[n];
-            owners = new Budget[n];
+            owners = new int[n];
             sizes = new long[n];
             blocks = new long[n];
             sites = new Throwable[n];
@@ -238,7 +243,6 @@ final class Owners {
                     put(oldKeys[i], oldOwners[i], oldSizes[i], oldBlocks[i], oldSites[i], mix(oldKeys[i]) >>> 5);
                 }
             }
-            Arrays.fill(oldOwners, null);
         }
     }
 }
