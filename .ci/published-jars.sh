@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 forbidden='EngineProbe|EngineAccess|EngineSecrets|InternalAccess|Ablations|ThreadCaching|/internal/Engine'
 status=0
-for module in stats allocator pools chronicle micrometer counters arrow netty; do
+for module in stats allocator pools chronicle micrometer counters arrow netty budgets; do
     jar=$(ls "$module"/target/segpool-"$module"-*.jar 2>/dev/null | grep -v -e '-sources' -e '-javadoc' -e '-tests' | head -1)
     if [ -z "$jar" ]; then
         echo "published-jars: no jar for $module in $module/target (run ./build verify first)" >&2

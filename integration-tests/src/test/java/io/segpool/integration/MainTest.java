@@ -58,6 +58,8 @@ class MainTest {
             stackmem --batches 1e3            | '1e3' is not an int
             vthreads --threads                | Missing required parameter for option '--threads'
             vthreads --threads 3000000000     | '3000000000' is not an int
+            db --queries 0                    | --queries 0: must be from 1 to 256
+            db --threads fibers               | --threads fibers: must be pool, virtual or both
             """)
     void badUsageIsOneLineOnStandardErrorAndExitTwo(String line, String expected) {
         Outcome outcome = run(line.trim().split(" +"));
