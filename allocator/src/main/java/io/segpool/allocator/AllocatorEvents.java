@@ -60,7 +60,7 @@ final class AllocatorEvents {
         @Label("Blocks") int blocks;
     }
 
-    @Name("io.segpool.ChunkMapped") @Label("Span Mapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Name("io.segpool.ChunkMapped") @Label("Chunk Mapped") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A class chunk was committed in the allocator's reservation and carved into blocks")
     static final class ChunkMapped extends Event {
         @Label("Allocator") @Description("the allocator's name") String allocator;
@@ -69,7 +69,7 @@ final class AllocatorEvents {
         @Label("Sys After") @DataAmount long sys;
     }
 
-    @Name("io.segpool.ChunkReleased") @Label("Span Released") @Category({"segpool", "Allocator"}) @StackTrace(false)
+    @Name("io.segpool.ChunkReleased") @Label("Chunk Released") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A wholly free class chunk's pages went back to the OS (madvise): Released grew, Sys stayed")
     static final class ChunkReleased extends Event {
         @Label("Allocator") @Description("the allocator's name") String allocator;

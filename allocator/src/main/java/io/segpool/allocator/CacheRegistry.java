@@ -292,6 +292,27 @@ final class CacheRegistry {
         }
     }
 
+    /**
+     * Empties every virtual-thread stripe that no thread holds into the central stacks, for
+     * {@code trim()}: blocks virtual threads freed stay in the stripes' rings after those threads
+     * end (a stripe has no owner that ends), out of the trim's reach otherwise. A stripe is taken
+     * with its flag for the flush, as a virtual thread takes it, so none is flushed while in use;
+     * a held one is skipped. Returns the blocks given back.
+     */
+    long flushIdleStripes() {
+        long blocks = 0;
+        for (ThreadCache stripe : stripes) {
+            if (stripe != null && stripe.tryTake()) {
+                try {
+                    blocks += RingCache.flush(stripe);
+                } finally {
+                    stripe.giveBack();
+                }
+            }
+        }
+        return blocks;
+    }
+
     /** Empties the caches of ended platform threads into the central stacks. Returns how many. */
     synchronized int reclaimEnded() {
         registeredSinceScan = 0;

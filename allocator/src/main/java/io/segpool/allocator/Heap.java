@@ -29,7 +29,7 @@ import java.util.TreeMap;
  * {@code madvise}: the range stays mapped and readable (zeros), so a stale segment over it reads
  * zeros instead of faulting, and the range is reused before the heap grows.
  *
- * <p>Span carving and release hold this object's monitor; callers may hold one class's central
+ * <p>Chunk carving and release hold this object's monitor; callers may hold one class's central
  * lock, never the other way round.
  */
 final class Heap {

@@ -219,6 +219,21 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
         return size <= SizeClasses.MAX_SIZE ? SizeClasses.size(SizeClasses.classOf(size)) : LargeBlocks.spanBytes(size);
     }
+    /**
+     * The bytes a request of {@code size} bytes on an {@code alignment} boundary actually takes,
+     * as {@link #allocate(long, long)} serves it: the smallest size class whose blocks hold it and
+     * start on that boundary, or for a large block the size rounded as large blocks are mapped.
+     *
+     * @param size a request size, 0 to {@link #MAX_BLOCK}
+     * @param alignment a power of two up to {@link #MAX_ALIGNMENT}
+     * @return the bytes of the block that serves it
+     * @throws IllegalArgumentException if {@code size} or {@code alignment} is out of range
+     */
+    public static long blockSize(long size, long alignment) {
+        int sizeClass = SizeClasses.classFor(size, alignment);
+        return sizeClass >= 0 ? SizeClasses.size(sizeClass) : blockSize(size);
+    }
+
 
     // ---- the calling thread's cache, then the engine ------------------------------------------
     //
@@ -515,7 +530,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     /**
      * Reclaims the caches of ended threads, gives back to the OS the pages of every chunk whose
      * blocks are all free in its central stack, and unmaps the free large blocks kept for reuse.
-     * Span pages are released with {@code madvise}: {@code Released} grows by as much and
+     * Chunk pages are released with {@code madvise}: {@code Released} grows by as much and
      * {@code Sys} stays (the range stays mapped, reads zeros, and is reused first); large blocks
      * leave {@code Sys}. Blocks in live threads' rings stay there: see {@link ThreadCache#flush()}.
      *

@@ -31,6 +31,7 @@ final class Trimmer implements MemoryPressure {
     @Override
     public long trimForMemory() {
         caches.reclaimEnded();
+        caches.flushIdleStripes();
         long bytes = large.trim();
         for (CentralStack central : centrals) {
             bytes += central.trim();
