@@ -241,7 +241,12 @@ public final class SegmentedStack implements AutoCloseable {
         long address = allocateAddress(token, frameDepth, size, alignment);
         long offset = address - base;
         // A big block is never inside the current segment, so only a bump or a new segment slices it.
-        return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : chain.newestBig();
+        boolean inCurrent = offset >= 0 && offset <= segmentSize - size;
+        // One slice made at one site, of whichever segment holds the bytes: a phi of two allocations
+        // (a slice of the current segment, or a big block's own) keeps escape analysis from removing
+        // the slice, which then costs a heap object per allocation.
+        MemorySegment holder = inCurrent ? current : chain.newestBig();
+        return holder.asSlice(inCurrent ? offset : 0, size);
     }
 
     /** Bump-allocates {@code size} bytes in the frame named by {@code token}; returns the address. */

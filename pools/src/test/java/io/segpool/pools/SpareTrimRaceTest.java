@@ -49,6 +49,9 @@ class SpareTrimRaceTest {
                     long i = 0;
                     while ((i < CROSSINGS || trims.get() < TRIMS) && System.nanoTime() < deadline) {
                         SpareSegmentTest.cross(stack, i++);
+                        for (int k = 0; k < 20; k++) {
+                            Thread.onSpinWait(); // time with the spare in its slot, for the trims to steal it
+                        }
                     }
                     crossings.set(i);
                     assertTrue(outer.isOpen());
