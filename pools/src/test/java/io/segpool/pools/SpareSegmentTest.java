@@ -180,6 +180,25 @@ class SpareSegmentTest {
         }
     }
 
+    /** A stack its thread dropped unclosed, its frames all closed: the pool's trim still takes its spare back. */
+    @Test
+    void theSpareOfAStackDroppedUnclosedGoesBackOnTrim() throws Exception {
+        try (StackPool pool = StackPool.create(SEGMENT)) {
+            Thread thread = Thread.ofPlatform().start(() -> {
+                SegmentedStack stack = pool.newStack(); // never closed
+                try (Frame outer = atTheEdge(stack)) {
+                    cross(stack, 3);
+                }
+                stack.flush();
+                cross(stack, 4); // a frame on the empty stack: its close keeps a new spare
+            });
+            assertTrue(thread.join(java.time.Duration.ofSeconds(30)), "the thread did not finish");
+            assertEquals(SEGMENT, stats(pool).stackInuse(), "the dropped stack's spare");
+            pool.trim();
+            assertConserved(pool);
+        }
+    }
+
     @Test
     void aVirtualThreadsStackKeepsASpareToo() throws Exception {
         try (StackPool pool = StackPool.create(SEGMENT)) {
