@@ -85,7 +85,9 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      */
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        return stack.allocate(token, depth, size, alignment);
+        // The address first, then the slice: see SegmentedStack.sliceAt.
+        long address = stack.allocateAddress(token, depth, size, alignment);
+        return stack.sliceAt(address, size);
     }
 
     /**

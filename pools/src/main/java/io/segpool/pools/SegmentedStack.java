@@ -236,15 +236,19 @@ public final class SegmentedStack implements AutoCloseable {
         return token;
     }
 
-    /** A slice of {@code size} fresh bytes in the frame named by {@code token}, at {@code frameDepth}. */
-    MemorySegment allocate(long token, int frameDepth, long size, long alignment) {
-        long address = allocateAddress(token, frameDepth, size, alignment);
+    /**
+     * The segment over the {@code size} bytes at {@code address}, which {@link #allocateAddress}
+     * just handed out: a slice of the current segment or the newest big block. Apart from the
+     * allocation, and small, so that it inlines into the caller's {@link Frame#allocate} even where
+     * {@code allocateAddress} (its slow path, hot in a frame that crosses a segment edge on every
+     * call) is compiled on its own and not inlined: escape analysis then removes the slice in the
+     * caller, where a slice made inside {@code allocateAddress} and returned would be a heap object.
+     */
+    MemorySegment sliceAt(long address, long size) {
         long offset = address - base;
         // A big block is never inside the current segment, so only a bump or a new segment slices it.
         boolean inCurrent = offset >= 0 && offset <= segmentSize - size;
-        // One slice made at one site, of whichever segment holds the bytes: a phi of two allocations
-        // (a slice of the current segment, or a big block's own) keeps escape analysis from removing
-        // the slice, which then costs a heap object per allocation.
+        // One slice made at one site, of whichever segment holds the bytes.
         MemorySegment holder = inCurrent ? current : chain.newestBig();
         return holder.asSlice(inCurrent ? offset : 0, size);
     }
