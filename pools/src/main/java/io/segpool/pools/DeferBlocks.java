@@ -134,7 +134,7 @@ final class DeferBlocks {
         return handlerWord;
     }
 
-    static IllegalStateException badBlock(long address, long scope, int index) {
+    private static IllegalStateException badBlock(long address, long scope, int index) {
         return new IllegalStateException("bad defer block at 0x" + Long.toHexString(address) + " in scope " + scope
                 + ": its header does not match entry " + index + " (its memory was written by someone else); its"
                 + " action and the older ones are not run");

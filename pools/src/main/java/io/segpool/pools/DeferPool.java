@@ -90,27 +90,13 @@ public final class DeferPool extends PoolBase {
         return new DeferScope(this, allocator, nextScopeSerial.getAndIncrement());
     }
 
-    /** {@return the registered handlers, by id; never changed: a registration publishes a new array} */
-    DeferHandler[] handlers() {
-        return handlers;
-    }
-
-    /**
-     * {@return the registered handlers, by id, {@code id} among them}
-     *
-     * @throws IllegalArgumentException if no handler has that id
-     */
-    DeferHandler[] handlers(int id) {
+    DeferHandler handler(int id) {
         DeferHandler[] current = handlers;
         if (id < 0 || id >= current.length) {
             throw new IllegalArgumentException("handler id " + id + " is not registered: ids run from 0 to "
                     + (current.length - 1));
         }
-        return current;
-    }
-
-    DeferHandler handler(int id) {
-        return handlers(id)[id];
+        return current[id];
     }
 
     /**

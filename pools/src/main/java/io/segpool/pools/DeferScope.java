@@ -69,22 +69,6 @@ public final class DeferScope implements AutoCloseable {
      * finds it there and stores nothing (a reference store pays a GC barrier).
      */
     private MemorySegment[] blocks = new MemorySegment[8];
-    /**
-     * The handler id of each pending defer, beside {@link #blocks}: the run finds its handler from
-     * here, an int the defer stored, rather than from the block's header, so that the loads that
-     * lead to the handler's call do not wait on the block's segment and its native read. The
-     * header is still read and checked, and must name the same handler, before the action runs.
-     * That chain is what a handler's volatile store (a lock's unlock) waits on: shorter here, so
-     * a deferred unlock costs less over a plain one.
-     */
-    private int[] handlerIds = new int[8];
-    /**
-     * The pool's handlers as this scope last read them: every id this scope deferred is in it
-     * (a defer of an id past its end reads the pool's again), and handlers never change once
-     * registered, so a run reads its handler in one step from the scope, not through the pool's
-     * volatile field. Replaced only when a defer names a newer id.
-     */
-    private DeferHandler[] handlers;
     /** Runs of the pending defers in progress: an action may run its scope again. */
     private int running;
     private boolean closed;
@@ -96,7 +80,6 @@ public final class DeferScope implements AutoCloseable {
         this.owner = Thread.currentThread();
         this.args = new DeferArgs(allocator, owner);
         this.source = new BlockSource(allocator, owner);
-        this.handlers = pool.handlers();
     }
 
     /**
@@ -309,12 +292,7 @@ public final class DeferScope implements AutoCloseable {
         int index = pending - 1;
         MemorySegment block = blocks[index];
         long address = block.address();
-        int handlerId = handlerIds[index];
-        DeferHandler handler = handlers[handlerId];
         long handlerWord = DeferBlocks.readHeader(block, serial, index);
-        if (DeferBlocks.handlerOf(handlerWord) != handlerId) {
-            throw DeferBlocks.badBlock(address, serial, index);
-        }
         int argSize = DeferBlocks.argSizeOf(handlerWord);
         pending = index;
         // An action that runs the rest binds their arguments in turn: its own come back afterwards.
@@ -325,18 +303,13 @@ public final class DeferScope implements AutoCloseable {
                 argSize >= Long.BYTES ? block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER) : 0);
         Throwable thrown = null;
         try {
-            handler.run(args);
+            pool.handler(DeferBlocks.handlerOf(handlerWord)).run(args);
         } catch (Throwable t) {
             thrown = t;
         }
         args.bind(outerAddress, outerSize, outerWord);
         releaseBlock(block, index, argSize);
         return thrown;
-    }
-
-    /** The serial this scope's check words are made with; for tests in this package. */
-    long serial() {
-        return serial;
     }
 
     /** Address of the newest pending block, 0 when none; for tests in this package. */
@@ -354,11 +327,8 @@ public final class DeferScope implements AutoCloseable {
             if (index >= MAX_PENDING) {
                 throw ScopeRefusals.tooManyPending();
             }
-            int length = (int) Math.min(2L * index, MAX_PENDING);
-            blocks = java.util.Arrays.copyOf(blocks, length);
-            handlerIds = java.util.Arrays.copyOf(handlerIds, length);
+            blocks = java.util.Arrays.copyOf(blocks, (int) Math.min(2L * index, MAX_PENDING));
         }
-        handlerIds[index] = handlerId;
         if (blocks[index] != block) {
             blocks[index] = block;
         }
@@ -401,9 +371,7 @@ public final class DeferScope implements AutoCloseable {
     /** Refuses a defer from the wrong thread, on a closed scope, or of an unregistered handler, before anything changes. */
     private void checkDefer(int handlerId) {
         checkUsable();
-        if (handlerId < 0 || handlerId >= handlers.length) {
-            handlers = pool.handlers(handlerId); // throws for an id that is not registered
-        }
+        pool.handler(handlerId); // throws for an id that is not registered
     }
 
     private void checkUsable() {
