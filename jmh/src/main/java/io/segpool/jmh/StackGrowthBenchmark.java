@@ -101,6 +101,35 @@ public class StackGrowthBenchmark {
         return grow(stack.stack, 1024);
     }
 
+    /**
+     * One frame that crosses a segment edge per op: an outer frame (opened once per trial) fills
+     * its segment but for 16 bytes, so each 1 KiB frame takes a new segment and its close empties
+     * it: the case a stack's spare segment serves without an allocator call.
+     */
+    @State(Scope.Thread)
+    public static class Edge {
+        SegmentedStack stack;
+        Frame outer;
+
+        @Setup(Level.Trial)
+        public void open(Pool pool) {
+            stack = pool.pool.newStack();
+            outer = stack.push();
+            outer.allocate(StackPool.DEFAULT_SEGMENT_SIZE - 16);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            outer.close();
+            stack.close();
+        }
+    }
+
+    @Benchmark
+    public long stackEdge(Edge edge) {
+        return grow(edge.stack, 1);
+    }
+
     private static long grow(SegmentedStack stack, int depth) {
         try (Frame frame = stack.push()) {
             MemorySegment buffer = frame.allocate(FRAME_BYTES);

@@ -25,6 +25,14 @@ public final class DeferArgs {
     int size;
     /** The first 8 argument bytes, read with the header: the fast path of a one-word defer. */
     long word;
+    /**
+     * The reads' view: over the arguments of the block last read, made anew only when a defer's
+     * arguments lie elsewhere or are longer. Blocks are reused (each scope keeps a spare per
+     * class), so reading arguments makes no heap object in the steady state whether or not the
+     * JIT inlines a read into its handler; a view made per read would be one per read where the
+     * handler is not inlined into the run (a scope running several handlers).
+     */
+    private MemorySegment view;
 
     DeferArgs(NativeAllocator allocator, Thread reader) {
         this.allocator = allocator;
@@ -74,7 +82,7 @@ public final class DeferArgs {
      */
     public long getLong(long offset) {
         check(offset, Long.BYTES);
-        return allocator.segment(address + offset, Long.BYTES).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        return view().get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
     }
 
     /**
@@ -87,7 +95,7 @@ public final class DeferArgs {
      */
     public int getInt(long offset) {
         check(offset, Integer.BYTES);
-        return allocator.segment(address + offset, Integer.BYTES).get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+        return view().get(ValueLayout.JAVA_INT_UNALIGNED, offset);
     }
 
     /**
@@ -100,7 +108,7 @@ public final class DeferArgs {
      */
     public byte getByte(long offset) {
         check(offset, 1);
-        return allocator.segment(address + offset, 1).get(ValueLayout.JAVA_BYTE, 0);
+        return view().get(ValueLayout.JAVA_BYTE, offset);
     }
 
     /**
@@ -117,7 +125,19 @@ public final class DeferArgs {
      */
     public void copyTo(MemorySegment target) {
         checkBound();
-        MemorySegment.copy(allocator.segment(address, size), 0, target, 0, size);
+        MemorySegment.copy(view(), 0, target, 0, size);
+    }
+
+    /** {@return a view over at least the bound arguments, the last one if it still covers them} */
+    private MemorySegment view() {
+        MemorySegment last = view;
+        if (last != null && last.address() == address && last.byteSize() >= size) {
+            return last;
+        }
+        // The whole room of the block past its header: the next defer of the class fits it too.
+        MemorySegment made = allocator.segment(address, DeferBlocks.blockSize(size) - DeferBlocks.HEADER);
+        view = made;
+        return made;
     }
 
     private void check(long offset, int bytes) {

@@ -49,6 +49,8 @@ final class DeferBlocks {
     /** Bytes of a block of each defer class: the allocator class every argument size of it maps to. */
     static final long[] CLASS_BLOCK_SIZE = checkClassMapping(HEADER);
 
+    /** Zeros that {@link #clearTail} copies: longer than the tail of every pooled class. */
+    private static final MemorySegment ZEROS = java.lang.foreign.Arena.global().allocate(128, Long.BYTES);
     private static final long CHECK_SALT = 0x5E6D_EFE7_B10C_C0DEL;
     private static final boolean LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
 
@@ -140,9 +142,10 @@ final class DeferBlocks {
 
     /** Zeroes the block past the first {@code written} argument bytes: a spare still holds its last defer's. */
     static void clearTail(MemorySegment block, long written) {
-        long from = HEADER + written;
-        if (from < block.byteSize()) {
-            block.asSlice(from).fill((byte) 0);
+        // Copies from a segment of zeros rather than filling a slice: a slice is a heap object, which
+        // escape analysis removes only where this is inlined into a compiled caller.
+        for (long from = HEADER + written, end = block.byteSize(); from < end; from += ZEROS.byteSize()) {
+            MemorySegment.copy(ZEROS, 0, block, from, Math.min(ZEROS.byteSize(), end - from));
         }
     }
 

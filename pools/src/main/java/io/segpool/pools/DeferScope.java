@@ -22,10 +22,16 @@ import java.lang.foreign.ValueLayout;
  * }
  * }</pre>
  *
- * <p>Deferring and running make no garbage, and a steady defer-then-run loop touches no
- * allocator: the scope keeps a spare block per pooled class and writes into it only what its next
- * defer needs (the arguments, zeroes past them, the header's handler and check words); running it
- * reads back the handler and check words and the first argument word. A scope is reusable with
+ * <p>Deferring and running make no garbage of their own, and a steady defer-then-run loop touches
+ * no allocator: the scope keeps a spare block per pooled class and writes into it only what its
+ * next defer needs (the arguments, zeroes past them, the header's handler and check words);
+ * running it reads back the handler and check words and the first argument word, and a handler's
+ * {@link DeferArgs} reads go through one reused view. That holds whether or not the JIT inlines
+ * these calls into their callers. One object is the caller's: the segment passed to
+ * {@link #defer(int, MemorySegment)} (a slice, typically) is removed by escape analysis only
+ * where the JIT inlines that call into the code that made it, so a caller whose call is not
+ * inlined makes one per defer. {@link #defer(int)} and {@link #defer(int, long)}, read back with
+ * {@link DeferArgs#word()}, take no object at all. A scope is reusable with
  * {@link #runDeferred()}; after {@link #close()} it refuses every call.
  *
  * <p>A refused call changes nothing: every check that can refuse a defer (the thread, a closed

@@ -25,6 +25,12 @@ import java.lang.foreign.SegmentAllocator;
  * read sees {@code 0xDEADBEEF}, and the next allocation over them throws
  * {@link IllegalStateException} if any was written since.
  *
+ * <p>A frame is a small heap object, and so is each segment {@link #allocate(long)} returns:
+ * escape analysis removes both where the JIT inlines the push, the frame's calls and its close
+ * into one compiled method, and not where it does not (the frame then escapes as the receiver of
+ * a call, one object per push). The loops that must make no garbage whatever the JIT decides use
+ * {@link #allocateAddress(long)} and a defer scope's one-word defers.
+ *
  * <p>Segments from a frame are not zeroed. Only the innermost open frame may allocate or close;
  * a closed frame refuses every allocation, and closing it again does nothing, as every close in
  * segpool. Only the stack's thread may use it: another thread gets {@link WrongThreadException}.
@@ -79,7 +85,9 @@ public final class Frame implements SegmentAllocator, AutoCloseable {
      */
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        return stack.allocate(token, depth, size, alignment);
+        // The address first, then the slice: see SegmentedStack.sliceAt.
+        long address = stack.allocateAddress(token, depth, size, alignment);
+        return stack.sliceAt(address, size);
     }
 
     /**

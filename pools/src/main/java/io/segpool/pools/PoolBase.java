@@ -19,7 +19,8 @@ import io.segpool.stats.internal.MemStatsWriter;
  * <p>The class is package-private and its public methods are not final, so that javac gives each
  * pool public bridge methods of its own: reflection (a framework calling {@code trim} on a
  * {@code StackPool}) then finds them on the public class, not only here, where it could not call
- * them. Being sealed to two final classes, nothing overrides them.
+ * them. Being sealed to two final classes, nothing else overrides them ({@link StackPool#trim()}
+ * adds its stacks' spare segments).
  */
 abstract sealed class PoolBase implements MemStatsSource, AutoCloseable permits StackPool, DeferPool {
 

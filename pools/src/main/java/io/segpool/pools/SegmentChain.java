@@ -9,7 +9,15 @@ import java.util.Arrays;
  * The segments and big blocks one {@link SegmentedStack} holds, bottom first: what the stack's
  * slow paths take and give back. The stack keeps the fields of its fast path (the current
  * segment's bounds, the frame records) to itself and asks this only when a request does not fit
- * or a frame that took memory closes. Owned by the stack's thread; plain fields.
+ * or a frame that took memory closes. Owned by the stack's thread; plain fields, but for the
+ * {@link SpareSegment}'s slot.
+ *
+ * <p>A rewind keeps the first segment it empties as the stack's spare (when it has none) instead
+ * of giving it back, and {@link #take()} takes the spare before asking the allocator: a frame
+ * that crosses a segment edge then costs no allocator call. Debug mode keeps no spare: a segment
+ * a frame's close empties goes back to the allocator, whose poison check catches a write to it
+ * through a closed frame's segment when it is handed out again. A zeroed pool's spare is zeroed
+ * when it is taken, as the allocator zeroes a block it hands out.
  */
 final class SegmentChain {
 
@@ -19,10 +27,20 @@ final class SegmentChain {
     private long[] segments = new long[4];
     private MemorySegment[] views = new MemorySegment[4];
     private int count;
+    /** The segment kept for the next take; null in debug mode, which keeps none. */
+    private final SpareSegment spare;
+    private final boolean zeroed;
 
     SegmentChain(StackPool pool, NativeAllocator allocator, Thread owner) {
         this.source = new SegmentSource(pool, allocator, owner);
         this.big = new BigBlocks(allocator, pool.segmentSize());
+        this.spare = allocator.config().debug() ? null : new SpareSegment();
+        this.zeroed = allocator.config().zeroed();
+    }
+
+    /** {@return the slot of the spare segment, for the pool's registry; null when the stack keeps none} */
+    SpareSegment spare() {
+        return spare;
     }
 
     /** {@return the number of segments held} */
@@ -49,11 +67,47 @@ final class SegmentChain {
             segments = Arrays.copyOf(segments, count * 2);
             views = Arrays.copyOf(views, count * 2);
         }
-        MemorySegment view = source.take();
+        MemorySegment view = spare != null ? spare.take() : null;
+        view = view != null ? reuse(view) : source.take();
         segments[count] = view.address();
         views[count] = view;
         count++;
         return view;
+    }
+
+    /**
+     * The spare, taken back as the newest segment: after the pool's close its memory is gone
+     * ({@link IllegalStateException}, the spare forgotten); a zeroed pool's is zeroed first.
+     */
+    private MemorySegment reuse(MemorySegment view) {
+        if (!view.scope().isAlive()) {
+            throw StackPool.closed(null);
+        }
+        if (zeroed) {
+            view.fill((byte) 0);
+        }
+        return view;
+    }
+
+    /**
+     * Gives the spare back, by the owner's hand ({@link SegmentedStack#flush()}, its close); with
+     * {@code giveBack} false (the pool is closed) only forgets it. {@return the bytes given back}
+     */
+    long flushSpare(boolean giveBack, long segmentSize) {
+        if (spare == null) {
+            return 0;
+        }
+        long address = spare.steal();
+        if (address == 0 || !giveBack) {
+            return 0;
+        }
+        source.give(address);
+        return segmentSize;
+    }
+
+    /** {@return whether a spare is kept now; for tests in this package} */
+    boolean hasSpare() {
+        return spare != null && !spare.isEmpty();
     }
 
     /** A block of its own for a request no segment can hold; see {@link BigBlocks#allocate}. */
@@ -68,16 +122,20 @@ final class SegmentChain {
 
     /**
      * Gives back the big blocks above the first {@code keepBig} and the segments above the first
-     * {@code keepSegments}, newest first; with {@code giveBack} false (the pool is closed: the
-     * memory went back with it) only forgets them. Every one leaves the chain even if the
-     * allocator refuses one; returns what it threw, or null.
+     * {@code keepSegments}, newest first, keeping the first segment as the spare when there is
+     * none; with {@code giveBack} false (the pool is closed: the memory went back with it) only
+     * forgets them. Every one leaves the chain even if the allocator refuses one; returns what it
+     * threw, or null.
      */
     Throwable rewind(int keepSegments, int keepBig, boolean giveBack) {
         Throwable failure = big.freeDownTo(keepBig, giveBack, null);
         while (count > keepSegments) {
             count--;
+            MemorySegment view = views[count];
             views[count] = null;
-            if (giveBack) {
+            if (giveBack && spare != null && spare.isEmpty()) {
+                spare.keep(view);
+            } else if (giveBack) {
                 try {
                     source.give(segments[count]);
                 } catch (RuntimeException | Error e) {

@@ -9,9 +9,16 @@ import java.util.Arrays;
  * One thread's stack of frames on stack segments: the Java counterpart of a goroutine's segmented
  * stack. {@link #push()} opens a {@link Frame}; allocations in the innermost frame bump a pointer
  * in the current segment; when the rest of the segment is too small the stack takes a new
- * segment from its pool, and when closing a frame empties a segment it goes back to the pool. An
+ * segment from its pool, and when closing a frame empties a segment the stack keeps it as its one
+ * spare for the next frame that needs a segment, or gives it back to the pool if it has one. An
  * allocation larger than a segment (or aligned beyond a page) gets a block of its own from the
  * pool's allocator, freed when its frame closes.
+ *
+ * <p>The spare is what keeps a frame that crosses a segment edge from giving a segment back and
+ * taking it again every few frames (Go keeps a stack cache for the same reason): it stays
+ * allocated and counts in the pool's {@code StackInuse}, and goes back on the stack's
+ * {@link #close()}, on {@link #flush()}, and on the pool's {@link StackPool#trim()}, which takes
+ * it from any thread. A pool in debug mode keeps no spare (see {@link #flush()}).
  *
  * <p>A frame is named by its depth and a token: a 64-bit serial, one per push, so that no two
  * frames of a stack share a token for 2^64 pushes (more than 500 years at one push a nanosecond).
@@ -61,6 +68,8 @@ public final class SegmentedStack implements AutoCloseable {
     private final long segmentSize;
     private final Thread owner;
     private final SegmentChain chain;
+    /** This stack's entry in the pool's registry of spares, which it leaves at its close. */
+    private final SpareRegistry.Entry registered;
     /** Debug mode's poison of closed frames' bytes; null when the pool is not in debug mode. */
     private final FramePoison poison;
 
@@ -94,6 +103,7 @@ public final class SegmentedStack implements AutoCloseable {
         this.segmentSize = pool.segmentSize();
         this.owner = Thread.currentThread();
         this.chain = new SegmentChain(pool, allocator, owner);
+        this.registered = chain.spare() != null ? pool.spares().register(this, chain.spare()) : null;
         this.poison = allocator.config().debug() ? new FramePoison() : null;
     }
 
@@ -121,7 +131,8 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * {@return the number of segments this stack holds now}
+     * {@return the number of segments this stack's frames hold now} The spare, if the stack keeps
+     * one, is not counted: it holds no frame.
      *
      * @throws IllegalStateException if the stack is closed
      * @throws WrongThreadException if the calling thread is not the stack's owner
@@ -129,6 +140,28 @@ public final class SegmentedStack implements AutoCloseable {
     public int segmentsHeld() {
         checkUsable();
         return chain.segmentCount();
+    }
+
+    /**
+     * Gives the spare segment back to the pool, if the stack keeps one: for a thread about to idle
+     * with a stack it keeps open. Its next frame to need a segment takes one from the pool
+     * instead. A pool in debug mode keeps no spare, so that a segment a frame's close empties
+     * goes back to the allocator, whose poison check catches a write through a closed frame's
+     * segment when the segment is handed out again. After the pool's close the memory went back
+     * with the pool, and the spare is only forgotten.
+     *
+     * @return the bytes given back: a segment's, or 0 when there was no spare
+     * @throws IllegalStateException if the stack is closed, or the pool refused the segment back
+     * @throws WrongThreadException if the calling thread is not the stack's owner
+     */
+    public long flush() {
+        checkUsable();
+        return chain.flushSpare(allocator.isOpen(), segmentSize);
+    }
+
+    /** {@return whether this stack keeps a spare segment now; for tests in this package} */
+    boolean hasSpare() {
+        return chain.hasSpare();
     }
 
     /** {@return the thread that may use this stack and its frames} */
@@ -142,7 +175,8 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * Closes every open frame and gives all the stack's memory back to the pool. Idempotent, as
+     * Closes every open frame and gives all the stack's memory back to the pool, its spare
+     * segment included. Idempotent, as
      * every close in segpool; any other call after it throws. Every block leaves the stack even if
      * the allocator refuses one (that refusal is thrown afterwards); after the pool's close, the
      * memory went back with the pool, so the stack only forgets it.
@@ -157,6 +191,14 @@ public final class SegmentedStack implements AutoCloseable {
             return;
         }
         Throwable failure = rewind(0, 0);
+        try {
+            chain.flushSpare(allocator.isOpen(), segmentSize);
+        } catch (RuntimeException | Error e) {
+            failure = Failures.add(failure, e);
+        }
+        if (registered != null) {
+            pool.spares().leave(registered);
+        }
         top = NO_SEGMENT;
         Arrays.fill(frames, 0, (depth + 1) * STRIDE, 0);
         depth = 0;
@@ -194,12 +236,21 @@ public final class SegmentedStack implements AutoCloseable {
         return token;
     }
 
-    /** A slice of {@code size} fresh bytes in the frame named by {@code token}, at {@code frameDepth}. */
-    MemorySegment allocate(long token, int frameDepth, long size, long alignment) {
-        long address = allocateAddress(token, frameDepth, size, alignment);
+    /**
+     * The segment over the {@code size} bytes at {@code address}, which {@link #allocateAddress}
+     * just handed out: a slice of the current segment or the newest big block. Apart from the
+     * allocation, and small, so that it inlines into the caller's {@link Frame#allocate} even where
+     * {@code allocateAddress} (its slow path, hot in a frame that crosses a segment edge on every
+     * call) is compiled on its own and not inlined: escape analysis then removes the slice in the
+     * caller, where a slice made inside {@code allocateAddress} and returned would be a heap object.
+     */
+    MemorySegment sliceAt(long address, long size) {
         long offset = address - base;
         // A big block is never inside the current segment, so only a bump or a new segment slices it.
-        return offset >= 0 && offset <= segmentSize - size ? current.asSlice(offset, size) : chain.newestBig();
+        boolean inCurrent = offset >= 0 && offset <= segmentSize - size;
+        // One slice made at one site, of whichever segment holds the bytes.
+        MemorySegment holder = inCurrent ? current : chain.newestBig();
+        return holder.asSlice(inCurrent ? offset : 0, size);
     }
 
     /** Bump-allocates {@code size} bytes in the frame named by {@code token}; returns the address. */

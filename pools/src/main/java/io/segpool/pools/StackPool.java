@@ -36,10 +36,13 @@ public final class StackPool extends PoolBase {
     public static final long PAGE = 4 * 1024;
 
     private final long segmentSize;
+    /** The spare segments of the live stacks, for {@link #trim()}. */
+    private final SpareRegistry spares;
 
     private StackPool(long segmentSize, AllocatorConfig config) {
         super(config, true);
         this.segmentSize = segmentSize;
+        this.spares = new SpareRegistry(allocator, segmentRequest());
     }
 
     /**
@@ -173,6 +176,30 @@ public final class StackPool extends PoolBase {
      */
     long segmentRequest() {
         return segmentSize - 1;
+    }
+
+    /** {@return the registry of the live stacks' spare segments} */
+    SpareRegistry spares() {
+        return spares;
+    }
+
+    /**
+     * Gives memory the pool holds free back to the OS, as {@link NativeAllocator#trim()} does for
+     * the pool's own allocator, after taking the spare segment of every live stack (each stack
+     * keeps one, see {@link SegmentedStack}), from whichever thread calls: the spares are freed
+     * through the calling thread's cache, which is then flushed so that this trim reaches them.
+     * A stack whose spare went takes a segment from the pool at its next edge crossing.
+     *
+     * @return the bytes given back to the OS
+     * @throws IllegalStateException if the pool is closed, or refused a spare back
+     */
+    @Override
+    public long trim() {
+        if (!allocator.isOpen()) {
+            throw closed(null);
+        }
+        spares.freeSpares();
+        return super.trim();
     }
 
     /** The refusal of any call that would hand out memory after the pool's close. */

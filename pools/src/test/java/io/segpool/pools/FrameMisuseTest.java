@@ -121,7 +121,10 @@ class FrameMisuseTest {
         scene.b().allocate(10);
         scene.b().close();
         scene.a().close();
-        assertEquals(0, SegmentedStackTest.inuse(scene.pool()), "after " + name + " every byte still comes back");
+        assertEquals(SegmentedStackTest.spare(scene.stack()), SegmentedStackTest.inuse(scene.pool()),
+                "after " + name + " every byte still comes back but the stack's spare, counted in StackInuse");
+        assertEquals(SegmentedStackTest.spare(scene.stack()), scene.stack().flush());
+        assertEquals(0, SegmentedStackTest.inuse(scene.pool()), "after " + name + " and a flush every byte came back");
     }
 
     private MemStats figures() {

@@ -31,6 +31,9 @@ class SegmentedStackTest {
                 assertEquals(0, next.address() % StackPool.PAGE, "a new segment starts on a page");
             }
             assertEquals(0, stack.segmentsHeld(), "closing the outermost frame empties the stack");
+            assertTrue(stack.hasSpare());
+            assertEquals(8192, inuse(pool), "the spare segment the close kept counts in StackInuse");
+            assertEquals(8192, stack.flush(), "the spare goes back on flush");
             assertEquals(0, inuse(pool));
         }
     }
@@ -47,11 +50,12 @@ class SegmentedStackTest {
                     assertEquals(3 * 8192, inuse(pool));
                 }
                 assertEquals(1, stack.segmentsHeld());
-                assertEquals(8192, inuse(pool));
+                assertEquals(2 * 8192, inuse(pool), "the outer frame's segment, and one of the two emptied kept as"
+                        + " the spare, which counts in StackInuse");
                 MemorySegment again = outer.allocate(100);
                 assertEquals(kept.address() + 6000, again.address(), "the outer frame bumps on where it was");
             }
-            assertEquals(0, inuse(pool));
+            assertEquals(8192, inuse(pool), "the outer frame's segment went back: the stack has a spare already");
         }
     }
 
@@ -68,7 +72,7 @@ class SegmentedStackTest {
                 assertEquals(1, stack.segmentsHeld(), "neither took a segment");
                 assertTrue(inuse(pool) >= 8192 + 100_000 + 64);
             }
-            assertEquals(0, inuse(pool), "the big blocks went back with their frame");
+            assertEquals(8192, inuse(pool), "the big blocks went back with their frame; the segment is the spare");
         }
     }
 
@@ -81,8 +85,8 @@ class SegmentedStackTest {
                 recurse(stack, random, 1 + random.nextInt(300));
                 assertEquals(0, stack.depth());
                 assertEquals(0, stack.segmentsHeld());
+                assertEquals(4096, inuse(pool), "only the spare segment is left, counted in StackInuse");
             }
-            assertEquals(0, inuse(pool));
         }
     }
 
@@ -135,6 +139,11 @@ class SegmentedStackTest {
             assertEquals(0, inuse(pool));
             assertThrows(IllegalStateException.class, stack::push);
         }
+    }
+
+    /** {@return the bytes of {@code stack}'s spare segment, which count in StackInuse: one segment's, or 0} */
+    static long spare(SegmentedStack stack) {
+        return stack.hasSpare() ? stack.pool().segmentSize() : 0;
     }
 
     static long inuse(StackPool pool) {
