@@ -230,8 +230,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws IllegalArgumentException if {@code size} or {@code alignment} is out of range
      */
     public static long blockSize(long size, long alignment) {
+        blockSize(size); // the size's range
         int sizeClass = SizeClasses.classFor(size, alignment);
-        return sizeClass >= 0 ? SizeClasses.size(sizeClass) : blockSize(size);
+        return sizeClass >= 0 ? SizeClasses.size(sizeClass) : LargeBlocks.spanBytes(size);
     }
 
 

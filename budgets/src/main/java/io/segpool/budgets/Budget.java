@@ -202,7 +202,7 @@ public final class Budget implements SegmentAllocator, AutoCloseable {
 
     @Override
     public MemorySegment allocate(long size, long alignment) {
-        long block = BlockSizes.of(size, alignment);
+        long block = NativeAllocator.blockSize(size, alignment);
         take(size, block);
         MemorySegment segment;
         try {

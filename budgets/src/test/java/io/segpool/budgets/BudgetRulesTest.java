@@ -185,7 +185,7 @@ class BudgetRulesTest {
             allocator.readMemStats(stats);
             long block = root.allocated() - used;
             assertEquals(stats.inuse() - inuse, block, "block of " + row[0] + " at alignment " + row[1]);
-            assertEquals(BlockSizes.of(row[0], row[1]), block);
+            assertEquals(NativeAllocator.blockSize(row[0], row[1]), block);
             assertEquals(0, s.address() % row[1]);
             root.free(s);
         }
