@@ -26,6 +26,15 @@ final class GlobalAllocator {
      * caches read it as a constant (null when the properties were refused; no cache reads it then).
      */
     static final java.lang.foreign.MemorySegment HEAP;
+    /**
+     * The global heap's room, its addresses and its caches' mode bits, constants for the same
+     * reason as {@link #HEAP} (0 and null when the properties were refused).
+     */
+    static final Heap HEAP_ROOM;
+    static final long BASE;
+    static final long INT_TABLE;
+    static final long BYTE_TABLE;
+    static final int MODE;
     /** Why the properties were refused, or null. */
     private static final IllegalArgumentException REFUSED;
 
@@ -39,6 +48,11 @@ final class GlobalAllocator {
         }
         INSTANCE = made;
         HEAP = made == null ? null : made.heap.all;
+        HEAP_ROOM = made == null ? null : made.heap;
+        BASE = made == null ? 0 : made.heap.base;
+        INT_TABLE = made == null ? 0 : made.heap.intTable;
+        BYTE_TABLE = made == null ? 0 : made.heap.byteTable;
+        MODE = made == null ? 0 : BlockChecks.mode(made.config());
         REFUSED = refused;
     }
 

@@ -302,9 +302,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
             large.free(segment);
             return;
         }
-        long offset = segment.address() - heap.base;
+        long offset = segment.address() - base();
         long size = segment.byteSize();
-        if (heap.pastTop(offset)) {
+        if (heapRoom().pastTop(offset)) {
             throw checks.refuseFree(offset, size); // past the committed heap: only reinterpret makes such a segment
         }
         ThreadCache cache = lookup();
@@ -332,7 +332,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         }
         int sizeClass = SizeClasses.classOf(size);
         ThreadCache cache = lookup();
-        return heap.base + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
+        return base() + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
     }
 
     /**
@@ -344,8 +344,8 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws IllegalStateException if the block is already free, or this allocator is closed
      */
     public void freeAddress(long address, long size) {
-        long offset = address - heap.base;
-        if (heap.pastTop(offset)) {
+        long offset = address - base();
+        if (heapRoom().pastTop(offset)) {
             large.freeAddress(address, size);
             return;
         }
@@ -416,6 +416,16 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         return global ? GlobalAllocator.HEAP : heap.all;
     }
 
+    /** The heap's room, a constant for the global allocator as {@link #heapSegment()} is. */
+    private Heap heapRoom() {
+        return global ? GlobalAllocator.HEAP_ROOM : heap;
+    }
+
+    /** The heap's base address, as {@link #heapRoom()} reads it. */
+    private long base() {
+        return global ? GlobalAllocator.BASE : heap.base;
+    }
+
     /** Hop (not inlined, by design): {@code takeSlow} is {@link CacheRegistry#takeSlow(int, long)}. */
     private long takeSlow(int sizeClass, long size) {
         try {
@@ -476,8 +486,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws IllegalStateException if this allocator is closed
      */
     public MemorySegment segment(long address, long size) {
-        long offset = address - heap.base;
-        if (Long.compareUnsigned(offset, heap.top()) < 0 && size >= 0 && size <= heap.handedOutAt(offset)) {
+        Heap room = heapRoom();
+        long offset = address - base();
+        if (Long.compareUnsigned(offset, room.top()) < 0 && size >= 0 && size <= room.handedOutAt(offset)) {
             return heapSegment().asSlice(offset, size);
         }
         return large.segment(address, size);

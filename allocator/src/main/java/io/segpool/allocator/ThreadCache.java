@@ -310,7 +310,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return large.allocate(size, 1).address();
         }
-        return base + take(SizeClasses.classOf(size), size);
+        return base() + take(SizeClasses.classOf(size), size);
     }
 
     void free0(MemorySegment segment) {
@@ -318,7 +318,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             large.free(segment);
             return;
         }
-        long offset = segment.address() - base;
+        long offset = segment.address() - base();
         checkCommitted(offset, segment.byteSize());
         release(offset, segment.byteSize());
     }
@@ -328,14 +328,14 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * makes one, and its state entry may lie in uncommitted table pages.
      */
     void checkCommitted(long offset, long size) {
-        if (heap.pastTop(offset)) {
+        if (heap().pastTop(offset)) {
             throw checks.refuseFree(offset, size);
         }
     }
 
     void freeAddress0(long address, long size) {
-        long offset = address - base;
-        if (heap.pastTop(offset)) {
+        long offset = address - base();
+        if (heap().pastTop(offset)) {
             large.freeAddress(address, size);
             return;
         }
@@ -353,9 +353,9 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             n = refill(sizeClass, ring);
         }
         long offset = ring[HEADER - 1 + n];
-        if (mode == CHECKED) {
+        if (mode() == CHECKED) {
             markHandedOut(sizeClass, offset, size);
-        } else if (mode == UNCHECKED) {
+        } else if (mode() == UNCHECKED) {
             // Unchecked, a ring hit after close() touches no state table, so nothing else would
             // throw: the block is no longer mapped and must not leave. (Checked, the state write throws.)
             if (!heapScope().isAlive()) {
@@ -380,7 +380,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * (see docs/DESIGN.md, "Virtual threads").
      */
     private void markHandedOut(int sizeClass, long offset, long size) {
-        BlockState.handOut(heapSegment(), intTable, byteTable, sizeClass, offset, size);
+        BlockState.handOut(heapSegment(), intTable(), byteTable(), sizeClass, offset, size);
     }
 
     /**
@@ -396,12 +396,12 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             throw checks.refuseFree(offset, size);
         }
         int sizeClass = SizeClasses.classOf(size);
-        if ((mode & CHECKED) == 0) {
+        if ((mode() & CHECKED) == 0) {
             sizeClass = uncheckedClass(sizeClass, offset, size);
         } else if (!markFree(sizeClass, offset, size)) {
             sizeClass = checks.releaseMismatch(offset, size);
         }
-        if ((mode & EXTRAS) != 0) {
+        if ((mode() & EXTRAS) != 0) {
             releaseExtras(sizeClass, offset, size); // the put too, so that a throw can be undone
         } else {
             put(sizeClass, offset, size);
@@ -416,7 +416,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * must end inside the committed heap, and the heap must be open. One class-table load.
      */
     int uncheckedClass(int sizeClass, long offset, long size) {
-        int chunkClass = heap.classAtCommitted(offset);
+        int chunkClass = heap().classAtCommitted(offset);
         if (chunkClass != sizeClass) {
             if (chunkClass < 0 || size > SizeClasses.size(chunkClass)) {
                 throw checks.refuseFree(offset, size);
@@ -424,8 +424,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             sizeClass = chunkClass;
         }
         long end = offset + SizeClasses.size(sizeClass);
-        if (end > heap.top() && end > heap.topAcquire()) {
-            throw Refusals.pastCommittedHeap(base + offset, size, SizeClasses.size(sizeClass), base + heap.topAcquire());
+        if (end > heap().top() && end > heap().topAcquire()) {
+            throw Refusals.pastCommittedHeap(base() + offset, size, SizeClasses.size(sizeClass), base() + heap.topAcquire());
         }
         if (!heapScope().isAlive()) {
             throw Refusals.closed();
@@ -439,14 +439,14 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * still owns it and the free can be retried; nothing else changed.
      */
     void undoRelease(int sizeClass, long offset, long size) {
-        if ((mode & CHECKED) != 0) {
-            BlockState.handOut(heapSegment(), intTable, byteTable, sizeClass, offset, size);
+        if ((mode() & CHECKED) != 0) {
+            BlockState.handOut(heapSegment(), intTable(), byteTable(), sizeClass, offset, size);
         }
     }
 
     /** Marks the block free if its state says it was handed out in this class with this size. */
     private boolean markFree(int sizeClass, long offset, long size) {
-        return BlockState.free(heapSegment(), intTable, byteTable, sizeClass, offset, size);
+        return BlockState.free(heapSegment(), intTable(), byteTable(), sizeClass, offset, size);
     }
 
     /** Puts a block freed with {@code size} bytes on its class's ring. */
@@ -513,6 +513,32 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      */
     private MemorySegment heapSegment() {
         return global ? GlobalAllocator.HEAP : all;
+    }
+
+    /*
+     * The heap's addresses, its room and this cache's mode, read as heapSegment() is: constants
+     * for the global allocator's caches (GlobalAllocator's static finals), this cache's fields
+     * otherwise. Every one tests the same final boolean, which the JIT tests once per call.
+     */
+
+    private long base() {
+        return global ? GlobalAllocator.BASE : base;
+    }
+
+    private long intTable() {
+        return global ? GlobalAllocator.INT_TABLE : intTable;
+    }
+
+    private long byteTable() {
+        return global ? GlobalAllocator.BYTE_TABLE : byteTable;
+    }
+
+    private int mode() {
+        return global ? GlobalAllocator.MODE : mode;
+    }
+
+    private Heap heap() {
+        return global ? GlobalAllocator.HEAP_ROOM : heap;
     }
 
     /** The heap segment's scope, as {@link #heapSegment()} reads it. */
