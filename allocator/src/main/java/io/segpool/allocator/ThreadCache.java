@@ -511,7 +511,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * its scope, the global one, is never closed, so its liveness checks go), else from this
      * cache's field. {@code global} is final and never changes, so the branch is always predicted.
      */
-    private MemorySegment heapSegment() {
+    MemorySegment heapSegment() {
         return global ? GlobalAllocator.HEAP : all;
     }
 
@@ -521,23 +521,23 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * otherwise. Every one tests the same final boolean, which the JIT tests once per call.
      */
 
-    private long base() {
+    long base() {
         return global ? GlobalAllocator.BASE : base;
     }
 
-    private long intTable() {
+    long intTable() {
         return global ? GlobalAllocator.INT_TABLE : intTable;
     }
 
-    private long byteTable() {
+    long byteTable() {
         return global ? GlobalAllocator.BYTE_TABLE : byteTable;
     }
 
-    private int mode() {
+    int mode() {
         return global ? GlobalAllocator.MODE : mode;
     }
 
-    private Heap heap() {
+    Heap heap() {
         return global ? GlobalAllocator.HEAP_ROOM : heap;
     }
 
