@@ -242,7 +242,11 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     // the engine on it. Everything else (a virtual thread, which takes a stripe; a thread's first
     // call) goes through CacheRegistry.takeSlow/releaseSlow, which pass and return only primitives: a segment
     // never crosses a call that the JIT might not inline, so escape analysis can remove it on
-    // both paths, whatever order the methods were compiled in.
+    // both paths, whatever order the methods were compiled in. Every method a segment passes
+    // through (allocate, free, segment and the helpers they hand it to) is at most 35 bytes of
+    // bytecode, C2's MaxInlineSize, which it inlines at any call site, hot or not: a larger one is
+    // inlined only where the profile says the call is hot, and a callee compiled on its own first
+    // freezes the profile that says so (HeapAllocationTest, VirtualThreadBenchmark -prof gc).
 
     /**
      * {@code size} bytes, 16-byte aligned, not zeroed.
@@ -258,12 +262,9 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     @Override
     public MemorySegment allocate(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return large.allocate(size, 1);
+            return allocateLarge(size, 1);
         }
-        int sizeClass = SizeClasses.classOf(size);
-        ThreadCache cache = lookup();
-        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
-        return heapSegment().asSlice(offset, size);
+        return slice(take(SizeClasses.classOf(size), size), size);
     }
 
     /**
@@ -281,12 +282,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
     @Override
     public MemorySegment allocate(long size, long alignment) {
         int sizeClass = SizeClasses.classFor(size, alignment);
-        if (sizeClass < 0) {
-            return large.allocate(size, alignment);
-        }
-        ThreadCache cache = lookup();
-        long offset = cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
-        return heapSegment().asSlice(offset, size);
+        return sizeClass < 0 ? allocateLarge(size, alignment) : slice(take(sizeClass, size), size);
     }
 
     /**
@@ -298,12 +294,21 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws IllegalStateException if the block is already free, or this allocator is closed
      */
     public void free(MemorySegment segment) {
-        if (segment.scope() != heapSegment().scope()) {
-            large.free(segment);
-            return;
+        if (inHeap(segment)) {
+            releaseHeapBlock(segment.address(), segment.byteSize());
+        } else {
+            freeLarge(segment);
         }
-        long offset = segment.address() - base();
-        long size = segment.byteSize();
+    }
+
+    /** True when {@code segment} is a slice of the heap segment (its scope is the heap's). */
+    private boolean inHeap(MemorySegment segment) {
+        return segment.scope() == heapSegment().scope();
+    }
+
+    /** The free of a heap segment, by its address and size: no segment past this point. */
+    private void releaseHeapBlock(long address, long size) {
+        long offset = address - base();
         if (heapRoom().pastTop(offset)) {
             throw checks.refuseFree(offset, size); // past the committed heap: only reinterpret makes such a segment
         }
@@ -313,6 +318,20 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         } else {
             releaseSlow(offset, size);
         }
+    }
+
+    private MemorySegment allocateLarge(long size, long alignment) {
+        return large.allocate(size, alignment);
+    }
+
+    private void freeLarge(MemorySegment segment) {
+        large.free(segment);
+    }
+
+    /** A block of {@code sizeClass} from the calling thread's cache (or a stripe); its heap offset. */
+    private long take(int sizeClass, long size) {
+        ThreadCache cache = lookup();
+        return cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size);
     }
 
     /**
@@ -330,9 +349,7 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
             return large.allocate(size, 1).address();
         }
-        int sizeClass = SizeClasses.classOf(size);
-        ThreadCache cache = lookup();
-        return base() + (cache != null ? cache.take(sizeClass, size) : takeSlow(sizeClass, size));
+        return base() + take(SizeClasses.classOf(size), size);
     }
 
     /**
@@ -486,12 +503,19 @@ public final class NativeAllocator implements SegmentAllocator, AutoCloseable, i
      * @throws IllegalStateException if this allocator is closed
      */
     public MemorySegment segment(long address, long size) {
+        return viewsHeapBlock(address, size) ? slice(address - base(), size) : large.segment(address, size);
+    }
+
+    /** True when {@code size} bytes at {@code address} lie in one handed-out class block (the fast test). */
+    private boolean viewsHeapBlock(long address, long size) {
         Heap room = heapRoom();
         long offset = address - base();
-        if (Long.compareUnsigned(offset, room.top()) < 0 && size >= 0 && size <= room.handedOutAt(offset)) {
-            return heapSegment().asSlice(offset, size);
-        }
-        return large.segment(address, size);
+        return Long.compareUnsigned(offset, room.top()) < 0 && size >= 0 && size <= room.handedOutAt(offset);
+    }
+
+    /** The heap segment's slice of {@code size} bytes at heap {@code offset}. */
+    private MemorySegment slice(long offset, long size) {
+        return heapSegment().asSlice(offset, size);
     }
 
     /**

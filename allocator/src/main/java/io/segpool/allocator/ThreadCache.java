@@ -291,19 +291,33 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     // ---- the engine: called by the owner ------------------------------------------------------
 
+    // Every method a segment passes through is at most 35 bytes of bytecode, so that C2 inlines
+    // it at any call site, hot or not (see NativeAllocator's hot-path comment).
+
     MemorySegment allocate0(long size) {
         if (Long.compareUnsigned(size, SizeClasses.MAX_SIZE) > 0) {
-            return large.allocate(size, 1);
+            return allocateLarge(size, 1);
         }
-        return heapSegment().asSlice(take(SizeClasses.classOf(size), size), size);
+        return heapSegment().asSlice(take(size), size);
     }
 
     MemorySegment allocate0(long size, long alignment) {
         int sizeClass = SizeClasses.classFor(size, alignment);
-        if (sizeClass < 0) {
-            return large.allocate(size, alignment);
-        }
-        return heapSegment().asSlice(take(sizeClass, size), size);
+        return sizeClass < 0 ? allocateLarge(size, alignment) : slice(take(sizeClass, size), size);
+    }
+
+    /** The heap segment's slice of {@code size} bytes at heap {@code offset}. */
+    private MemorySegment slice(long offset, long size) {
+        return heapSegment().asSlice(offset, size);
+    }
+
+    /** True when {@code segment} is a slice of the heap segment (its scope is the heap's). */
+    private boolean inHeap(MemorySegment segment) {
+        return segment.scope() == heapScope();
+    }
+
+    private MemorySegment allocateLarge(long size, long alignment) {
+        return large.allocate(size, alignment);
     }
 
     long allocateAddress0(long size) {
@@ -314,13 +328,22 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     }
 
     void free0(MemorySegment segment) {
-        if (segment.scope() != heapScope()) {
-            large.free(segment);
-            return;
+        if (inHeap(segment)) {
+            releaseHeapBlock(segment.address(), segment.byteSize());
+        } else {
+            freeLarge(segment);
         }
-        long offset = segment.address() - base();
-        checkCommitted(offset, segment.byteSize());
-        release(offset, segment.byteSize());
+    }
+
+    private void freeLarge(MemorySegment segment) {
+        large.free(segment);
+    }
+
+    /** The free of a heap segment, by its address and size: no segment past this point. */
+    private void releaseHeapBlock(long address, long size) {
+        long offset = address - base();
+        checkCommitted(offset, size);
+        release(offset, size);
     }
 
     /**
@@ -340,6 +363,11 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
             return;
         }
         release(offset, size);
+    }
+
+    /** Takes a block for a request of {@code size} bytes, a class size; returns its heap offset. */
+    long take(long size) {
+        return take(SizeClasses.classOf(size), size);
     }
 
     /** Takes a block of {@code sizeClass} for a request of {@code size} bytes; returns its heap offset. */
