@@ -16,13 +16,23 @@ final class BufferRecycler {
 
     /** The most released buffer objects one thread keeps. */
     static final int CAPACITY = 256;
-    /** Slots of the per-thread segment cache, direct-mapped by block address. */
-    private static final int SEGMENT_SLOTS = 128;
+    /**
+     * Slots of the per-thread segment cache: {@link #WAYS}-way sets chosen by a multiplicative
+     * hash of the block address. Blocks of a size class start at multiples of large powers of two
+     * (a chunk's first block), so a hash of the low address bits alone puts them all in one slot,
+     * and a grown buffer's blocks then evict each other on every growth.
+     */
+    private static final int SEGMENT_SLOTS = 256;
+    /** Entries per set: a buffer grown from 256 B to 64 KiB holds nine blocks' segments at once. */
+    private static final int WAYS = 4;
+    private static final int SET_BITS = Integer.numberOfTrailingZeros(SEGMENT_SLOTS / WAYS);
 
     private static final class Stack {
         final SegpoolByteBuf[] items = new SegpoolByteBuf[CAPACITY];
         final MemorySegment[] segments = new MemorySegment[SEGMENT_SLOTS];
         int size;
+        /** The next way to evict, turning, so that a full set drops its entries in turn. */
+        int victim;
     }
 
     private final ThreadLocal<Stack> stacks = ThreadLocal.withInitial(Stack::new);
@@ -56,8 +66,9 @@ final class BufferRecycler {
         }
     }
 
-    private static int slot(long address) {
-        return (int) (address >>> 4 ^ address >>> 12) & (SEGMENT_SLOTS - 1);
+    /** The first slot of the set that {@code address} maps to. */
+    private static int set(long address) {
+        return (int) ((address * 0x9E3779B97F4A7C15L) >>> (64 - SET_BITS)) * WAYS;
     }
 
     /** The calling thread's cached segment of exactly {@code bytes} at {@code address}, or null. */
@@ -65,14 +76,33 @@ final class BufferRecycler {
         if (Thread.currentThread().isVirtual()) {
             return null;
         }
-        MemorySegment cached = stacks.get().segments[slot(address)];
-        return cached != null && cached.address() == address && cached.byteSize() == bytes ? cached : null;
+        MemorySegment[] segments = stacks.get().segments;
+        int first = set(address);
+        for (int i = first; i < first + WAYS; i++) {
+            MemorySegment cached = segments[i];
+            if (cached != null && cached.address() == address && cached.byteSize() == bytes) {
+                return cached;
+            }
+        }
+        return null;
     }
 
-    /** Remembers {@code segment}, a class block's, for the calling thread. */
+    /** Remembers {@code segment}, a class block's, for the calling thread: in a free way of its set, else in turn. */
     void cacheSegment(MemorySegment segment) {
-        if (!Thread.currentThread().isVirtual()) {
-            stacks.get().segments[slot(segment.address())] = segment;
+        if (Thread.currentThread().isVirtual()) {
+            return;
         }
+        Stack stack = stacks.get();
+        MemorySegment[] segments = stack.segments;
+        int first = set(segment.address());
+        for (int i = first; i < first + WAYS; i++) {
+            if (segments[i] == null) {
+                segments[i] = segment;
+                return;
+            }
+        }
+        int way = stack.victim;
+        stack.victim = (way + 1) & (WAYS - 1);
+        segments[first + way] = segment;
     }
 }
