@@ -22,7 +22,10 @@ import java.lang.foreign.MemorySegment;
  * a release on the same thread finds it with one compare and no lookup at all. A slot another
  * live thread holds makes the table grow, up to {@link #MAX_SLOTS}; past that, threads whose
  * slot is taken fall back to a {@code ThreadLocal}. A slot whose thread has ended is given to the
- * next thread that maps to it, which frees the ended thread's buffer objects for the GC.
+ * next thread that maps to it (thread ids rise, so new threads reach old slots soon), which frees
+ * the ended thread's buffer objects for the GC; until then an ended thread's carrier keeps at
+ * most {@link #CAPACITY} buffer objects and its segment cache, bounded by the table's size, which
+ * follows the most threads alive at once.
  */
 final class BufferRecycler {
 

@@ -35,9 +35,9 @@ final class SegpoolByteBuf extends SegmentByteBuf {
     private int capacity;
 
     /**
-     * A buffer to be made live by {@link #init}. It holds no reference to its recycler: a stack
-     * of released buffers in a thread's {@code ThreadLocal} must not keep that {@code ThreadLocal}
-     * reachable, or a closed allocator's stacks would never be collected.
+     * A buffer to be made live by {@link #init}. Released, it keeps only its home carrier (and
+     * so nothing outside its own allocator's recycler), never the allocator: a closed
+     * allocator's carriers and the buffer objects in them are collected with it.
      */
     SegpoolByteBuf() {
     }
