@@ -48,6 +48,11 @@ final class NettyCommand implements Callable<Integer> {
             description = "frames in flight: 1 to 4096 (default ${DEFAULT-VALUE})")
     int window;
 
+    @Option(names = "--connections", paramLabel = "N", defaultValue = "1",
+            description = "client connections, each with --window frames in flight: 1 to 256 (default ${DEFAULT-VALUE});"
+                    + " with large frames (--size 262144) and many connections the pooled allocators keep many chunks")
+    int connections;
+
     @Option(names = "--idle", paramLabel = "SECONDS", defaultValue = "3",
             description = "idle period after the load before RSS is read again: 0 to 600 (default ${DEFAULT-VALUE})")
     double idle;
@@ -69,17 +74,19 @@ final class NettyCommand implements Callable<Integer> {
         require(seconds > 0 && seconds <= 3600, "--seconds", seconds, "above 0 and at most 3600");
         require(size >= 0 && size <= 16_777_200, "--size", size, "from 0 to 16777200");
         require(window >= 1 && window <= 4096, "--window", window, "from 1 to 4096");
+        require(connections >= 1 && connections <= 256, "--connections", connections, "from 1 to 256");
         require(idle >= 0 && idle <= 600, "--idle", idle, "from 0 to 600");
         require(warmup >= 0 && warmup <= 600, "--warmup", warmup, "from 0 to 600");
         for (String name : allocators) {
             require(List.of("segpool", "pooled", "adaptive").contains(name), "--allocators", name, "segpool, pooled or adaptive");
         }
-        NettyEcho.Config config = new NettyEcho.Config(seconds, size, window, offload, idle);
-        OUT.printf(Locale.ROOT, "netty echo: %s s per allocator, %d B payload, %d in flight, release on %s, idle %s s%n",
-                seconds, size, window, offload ? "a virtual thread" : "the event loop", idle);
+        NettyEcho.Config config = new NettyEcho.Config(seconds, size, window, offload, idle, connections);
+        OUT.printf(Locale.ROOT, "netty echo: %s s per allocator, %d B payload, %d connection(s) with %d in flight each,"
+                + " release on %s, idle %s s%n",
+                seconds, size, connections, window, offload ? "a virtual thread" : "the event loop", idle);
         if (warmup > 0) {
             try (SegpoolByteBufAllocator alloc = SegpoolByteBufAllocator.create(AllocatorConfig.defaults().withName("netty-warmup"))) {
-                NettyEcho.run("warmup", alloc, new NettyEcho.Config(warmup, size, window, offload, 0));
+                NettyEcho.run("warmup", alloc, new NettyEcho.Config(warmup, size, window, offload, 0, connections));
                 alloc.trim();
             }
         }

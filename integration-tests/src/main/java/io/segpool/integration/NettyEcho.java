@@ -42,8 +42,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class NettyEcho {
 
-    /** What one run does. */
-    record Config(double seconds, int size, int window, boolean offload, double idleSeconds) {
+    /** What one run does: {@code connections} clients, each with {@code window} frames in flight. */
+    record Config(double seconds, int size, int window, boolean offload, double idleSeconds, int connections) {
+        /** One connection. */
+        Config(double seconds, int size, int window, boolean offload, double idleSeconds) {
+            this(seconds, size, window, offload, idleSeconds, 1);
+        }
     }
 
     /** What one run measured. */
@@ -78,7 +82,8 @@ final class NettyEcho {
         EventLoopGroup childLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup clientLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ExecutorService releasers = Executors.newVirtualThreadPerTaskExecutor();
-        Client client = new Client(config);
+        Client[] clients = new Client[config.connections()];
+        Channel[] channels = new Channel[clients.length];
         try {
             Channel server = new ServerBootstrap().group(serverLoop, childLoop).channel(NioServerSocketChannel.class)
                     .option(ChannelOption.ALLOCATOR, alloc).childOption(ChannelOption.ALLOCATOR, alloc)
@@ -90,24 +95,42 @@ final class NettyEcho {
                         }
                     })
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
-            Channel channel = new Bootstrap().group(clientLoop).channel(NioSocketChannel.class)
-                    .option(ChannelOption.ALLOCATOR, alloc).option(ChannelOption.TCP_NODELAY, true)
-                    .handler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 24, 0, 4), client);
-                        }
-                    })
-                    .connect(server.localAddress()).sync().channel();
+            for (int c = 0; c < clients.length; c++) {
+                Client client = new Client(config);
+                clients[c] = client;
+                channels[c] = new Bootstrap().group(clientLoop).channel(NioSocketChannel.class)
+                        .option(ChannelOption.ALLOCATOR, alloc).option(ChannelOption.TCP_NODELAY, true)
+                        .handler(new ChannelInitializer<SocketChannel>() {
+                            @Override
+                            protected void initChannel(SocketChannel ch) {
+                                ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 24, 0, 4), client);
+                            }
+                        })
+                        .connect(server.localAddress()).sync().channel();
+            }
             long start = System.nanoTime();
-            client.deadline = start + (long) (config.seconds() * 1e9);
-            channel.eventLoop().execute(() -> client.start(channel));
-            if (!client.done.await((long) (config.seconds() * 1000) + 30_000, TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException(name + ": the echo did not finish; " + client.received + " frames came back");
+            for (int c = 0; c < clients.length; c++) {
+                Client client = clients[c];
+                Channel channel = channels[c];
+                client.deadline = start + (long) (config.seconds() * 1e9);
+                channel.eventLoop().execute(() -> client.start(channel));
+            }
+            long received = 0;
+            Histogram rtt = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+            for (Client client : clients) {
+                if (!client.done.await((long) (config.seconds() * 1000) + 30_000, TimeUnit.MILLISECONDS)) {
+                    throw new IllegalStateException(name + ": the echo did not finish; " + client.received + " frames came back");
+                }
+            }
+            for (Client client : clients) {
+                received += client.received;
+                rtt.add(client.rtt);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             long rssPeak = rss();
-            channel.close().sync();
+            for (Channel channel : channels) {
+                channel.close().sync();
+            }
             server.close().sync();
             shutdown(clientLoop, childLoop, serverLoop);
             releasers.shutdown();
@@ -116,7 +139,7 @@ final class NettyEcho {
             }
             Thread.sleep((long) (config.idleSeconds() * 1000));
             long directIdle = alloc instanceof ByteBufAllocatorMetricProvider provider ? provider.metric().usedDirectMemory() : -1;
-            return new Result(name, client.received, seconds, client.rtt, rssStart, rssPeak, rss(), directIdle);
+            return new Result(name, received, seconds, rtt, rssStart, rssPeak, rss(), directIdle);
         } finally {
             shutdown(clientLoop, childLoop, serverLoop);
             releasers.shutdownNow();

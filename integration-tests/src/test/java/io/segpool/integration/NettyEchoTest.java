@@ -32,8 +32,22 @@ class NettyEchoTest {
     }
 
     @Test
+    void manyConnectionsWithLargeFramesComeBackAndFreeEveryBlock() throws Exception {
+        try (SegpoolByteBufAllocator alloc = SegpoolByteBufAllocator.create(AllocatorConfig.defaults().withCheckFrees(true))) {
+            NettyEcho.Result result = NettyEcho.run("segpool", alloc, new NettyEcho.Config(0.5, 256 << 10, 2, false, 0, 6));
+            assertTrue(result.frames() >= 12, "only " + result.frames() + " frames of 256 KiB on 6 connections in 0.5 s");
+            assertEquals(result.frames(), result.rtt().getTotalCount(), "one round trip per frame, all connections merged");
+            MemStats stats = new MemStats();
+            alloc.readMemStats(stats);
+            assertEquals(0, stats.inuse(), stats::toString);
+            assertEquals(stats.mallocs(), stats.frees(), stats::toString);
+        }
+    }
+
+    @Test
     void theCommandRunsEachAllocatorAndRefusesBadValues() {
         assertEquals(0, Main.run("netty", "--seconds", "0.3", "--idle", "0", "--window", "4", "--warmup", "0.2"));
         assertEquals(2, Main.commandLine().execute("netty", "--window", "0"));
+        assertEquals(2, Main.commandLine().execute("netty", "--connections", "0"));
     }
 }

@@ -4,6 +4,7 @@ import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.segpool.allocator.AllocatorConfig;
 import io.segpool.netty.SegpoolByteBufAllocator;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -45,7 +46,8 @@ public class NettyAllocatorBenchmark {
     /** The allocator under test, one for all threads. */
     @State(Scope.Benchmark)
     public static class Allocators {
-        @Param({"segpool", "pooled", "adaptive"})
+        /** {@code segpool-unchecked}: segpool with {@code checkFrees} off, to show what the block-state checks cost. */
+        @Param({"segpool", "pooled", "adaptive", "segpool-unchecked"})
         String allocator;
 
         ByteBufAllocator alloc;
@@ -54,6 +56,7 @@ public class NettyAllocatorBenchmark {
         public void setUp() {
             alloc = switch (allocator) {
                 case "segpool" -> SegpoolByteBufAllocator.create();
+                case "segpool-unchecked" -> SegpoolByteBufAllocator.create(AllocatorConfig.defaults().withCheckFrees(false));
                 case "pooled" -> new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
                         PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
                         PooledByteBufAllocator.defaultMaxOrder(), PooledByteBufAllocator.defaultSmallCacheSize(),

@@ -23,6 +23,8 @@ import java.nio.ByteOrder;
 final class SegpoolByteBuf extends SegmentByteBuf {
 
     private SegpoolByteBufAllocator allocator;
+    /** The carrier of the thread that made this buffer, or null if a virtual thread did. */
+    private BufferRecycler.Carrier home;
     /** The last block's segment, kept across recycling to be reused when the same block comes back. */
     private MemorySegment lastSegment;
     private long address;
@@ -33,18 +35,28 @@ final class SegpoolByteBuf extends SegmentByteBuf {
     private int capacity;
 
     /**
-     * A buffer to be made live by {@link #init}. It holds no reference to its recycler: a stack
-     * of released buffers in a thread's {@code ThreadLocal} must not keep that {@code ThreadLocal}
-     * reachable, or a closed allocator's stacks would never be collected.
+     * A buffer to be made live by {@link #init}. Released, it keeps only its home carrier (and
+     * so nothing outside its own allocator's recycler), never the allocator: a closed
+     * allocator's carriers and the buffer objects in them are collected with it.
      */
     SegpoolByteBuf() {
     }
 
-    /** Makes this (new or recycled) buffer a live one of {@code initialCapacity} bytes. */
-    SegpoolByteBuf init(SegpoolByteBufAllocator owner, int initialCapacity, int maxCapacity) {
+    /**
+     * Makes this (new or recycled) buffer a live one of {@code initialCapacity} bytes, its block
+     * from {@code home}'s cache (the calling thread's carrier), or from the allocator when the
+     * caller is a virtual thread and {@code home} is null.
+     */
+    SegpoolByteBuf init(SegpoolByteBufAllocator owner, BufferRecycler.Carrier home, int initialCapacity, int maxCapacity) {
         this.allocator = owner;
-        long block = owner.memory().allocateAddress(initialCapacity);
-        attach(owner.memory(), block, initialCapacity);
+        this.home = home;
+        long block = home != null ? home.cache.allocateAddress(initialCapacity) : owner.memory().allocateAddress(initialCapacity);
+        try {
+            attach(owner.memory(), home, block, initialCapacity);
+        } catch (RuntimeException e) {
+            owner.memory().freeAddress(block, initialCapacity);
+            throw e;
+        }
         this.capacity = initialCapacity;
         maxCapacity(maxCapacity);
         resetRefCnt();
@@ -54,21 +66,32 @@ final class SegpoolByteBuf extends SegmentByteBuf {
         return this;
     }
 
-    private void attach(NativeAllocator memory, long block, long size) {
+    /**
+     * Points this buffer at {@code block}, of {@code size} bytes as allocated: the last block's
+     * segment when the block is the same (the common case of a recycled buffer object), else one
+     * from the carrier's segment cache, else a new one, which the cache then keeps.
+     */
+    private void attach(NativeAllocator memory, BufferRecycler.Carrier carrier, long block, long size) {
         boolean large = size > NativeAllocator.MAX_CLASS_SIZE;
-        int bytes = (int) (large ? size : NativeAllocator.blockSize(size));
         MemorySegment last = lastSegment;
+        if (!large && last != null && last.address() == block && size == requested) {
+            segment = last; // same block, same request: same block size, same segment
+            address = block;
+            return;
+        }
+        int bytes = (int) (large ? size : NativeAllocator.blockSize(size));
         if (large) {
             // A large block's segment dies with its mapping when freed: never reused.
             last = memory.segment(block, bytes);
             lastSegment = last;
             internalNio = null;
         } else if (last == null || last.address() != block || last.byteSize() != bytes) {
-            BufferRecycler cache = allocator.buffers();
-            last = cache.cachedSegment(block, bytes);
+            last = carrier != null ? carrier.cachedSegment(block, bytes) : null;
             if (last == null) {
                 last = memory.segment(block, bytes);
-                cache.cacheSegment(last);
+                if (carrier != null) {
+                    carrier.cacheSegment(last);
+                }
             }
             lastSegment = last;
             internalNio = null;
@@ -91,8 +114,25 @@ final class SegpoolByteBuf extends SegmentByteBuf {
         }
         SegpoolByteBufAllocator owner = allocator;
         allocator = null;
+        BufferRecycler.Carrier carrier = home;
+        if (carrier != null && carrier.owner == Thread.currentThread()) {
+            // Released where it was made: the block and the object go back with no lookup.
+            carrier.cache.freeAddress(block, size);
+            carrier.push(this);
+            return;
+        }
+        home = null;
         owner.memory().freeAddress(block, size);
-        owner.recycle(this);
+        carrier = owner.buffers().carrier();
+        if (carrier != null) {
+            carrier.push(this);
+        }
+    }
+
+    /** The calling thread's carrier: {@link #home} when this buffer was made on it, else the table's. */
+    private BufferRecycler.Carrier currentCarrier() {
+        BufferRecycler.Carrier carrier = home;
+        return carrier != null && carrier.owner == Thread.currentThread() ? carrier : allocator.buffers().carrier();
     }
 
     // ---- capacity ----------------------------------------------------------------------------
@@ -118,7 +158,7 @@ final class SegpoolByteBuf extends SegmentByteBuf {
         long oldSize = requested;
         long grown = memory.allocateAddress(newCapacity);
         try {
-            attach(memory, grown, newCapacity);
+            attach(memory, currentCarrier(), grown, newCapacity);
         } catch (RuntimeException e) {
             memory.freeAddress(grown, newCapacity);
             throw e;

@@ -38,7 +38,7 @@ public final class SegpoolByteBufAllocator extends AbstractByteBufAllocator
         implements ByteBufAllocatorMetricProvider, MemStatsSource, AutoCloseable {
 
     private final NativeAllocator memory;
-    private final BufferRecycler buffers = new BufferRecycler();
+    private final BufferRecycler buffers;
     /** Scratch for the metric reads; they hold its monitor so that a read makes no garbage. */
     private final MemStats scratch = new MemStats();
     private final ByteBufAllocatorMetric metric = new ByteBufAllocatorMetric() {
@@ -63,6 +63,7 @@ public final class SegpoolByteBufAllocator extends AbstractByteBufAllocator
     private SegpoolByteBufAllocator(NativeAllocator memory) {
         super(true);
         this.memory = memory;
+        this.buffers = new BufferRecycler(memory);
     }
 
     /**
@@ -89,11 +90,6 @@ public final class SegpoolByteBufAllocator extends AbstractByteBufAllocator
         return memory;
     }
 
-    /** Keeps a released buffer object for the calling thread's next allocation. */
-    void recycle(SegpoolByteBuf buf) {
-        buffers.recycle(buf);
-    }
-
     BufferRecycler buffers() {
         return buffers;
     }
@@ -103,7 +99,9 @@ public final class SegpoolByteBufAllocator extends AbstractByteBufAllocator
         if (closed) {
             throw new IllegalStateException(name() + " is closed: it hands out no more buffers");
         }
-        return toLeakAwareBuffer(buffers.get().init(this, initialCapacity, maxCapacity));
+        BufferRecycler.Carrier carrier = buffers.carrier();
+        SegpoolByteBuf buf = carrier != null ? carrier.pop() : new SegpoolByteBuf();
+        return toLeakAwareBuffer(buf.init(this, carrier, initialCapacity, maxCapacity));
     }
 
     @Override
