@@ -3,6 +3,7 @@ package io.segpool.allocator;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Event;
 import jdk.jfr.EventType;
 import jdk.jfr.Label;
@@ -46,6 +47,7 @@ final class AllocatorEvents {
 
     @Name("io.segpool.Refill") @Label("Ring Refill") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A thread's ring was empty and took a batch from its class's central stack")
+    @Enabled(false) // one per batch exchange: enable it by name, not in every recording
     static final class Refill extends Event {
         @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Block Size") @DataAmount long blockSize;
@@ -54,6 +56,7 @@ final class AllocatorEvents {
 
     @Name("io.segpool.Spill") @Label("Ring Spill") @Category({"segpool", "Allocator"}) @StackTrace(false)
     @Description("A thread's ring was full and gave its oldest batch to its class's central stack")
+    @Enabled(false) // one per batch exchange: enable it by name, not in every recording
     static final class Spill extends Event {
         @Label("Allocator") @Description("the allocator's name") String allocator;
         @Label("Block Size") @DataAmount long blockSize;

@@ -20,6 +20,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AllocatorEventsTest {
 
+    /**
+     * Refill and Spill fire once per batch exchange, thousands of times a second in a churning
+     * program, so a recording gets them only when it names them (JFR's own frequent events are
+     * off or throttled by default the same way); the rare events stay on.
+     */
+    @Test
+    void aRecordingThatDoesNotNameThemGetsNoRefillOrSpill() throws Exception {
+        Path file = Files.createTempFile("segpool", ".jfr");
+        try (Recording recording = new Recording()) {
+            recording.start();
+            try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withName("events-default"))) {
+                long[] blocks = new long[100];
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = allocator.allocateAddress(64);
+                }
+                for (long block : blocks) {
+                    allocator.freeAddress(block, 64);
+                }
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        Set<String> names = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().startsWith("io.segpool."))
+                .filter(e -> "events-default".equals(e.getString("allocator")))
+                .map(e -> e.getEventType().getName()).collect(Collectors.toSet());
+        Files.delete(file);
+        assertEquals(Set.of("io.segpool.ChunkMapped"), names, "a default recording: the chunk carved, no exchange");
+    }
+
     @Test
     void slowPathsAreRecordedWithTheirFigures() throws Exception {
         Path file = Files.createTempFile("segpool", ".jfr");
