@@ -117,8 +117,10 @@ final class ArrowCommand implements Callable<Integer> {
         if (segpool != null) {
             long over = segpool.get("afterTrim") - segpool.get("start");
             out.printf(Locale.ROOT, "segpool after close and trim: %+.1f MiB over the start (target within %d MiB: %s);"
-                    + " of it segpool's own, given back by unmapping: %.1f MiB%n", over / 1048576.0, TARGET >> 20,
-                    over <= TARGET ? "met" : "not met", (segpool.get("afterTrim") - segpool.get("afterUnmap")) / 1048576.0);
+                    + " of it segpool's own, given back by unmapping: %.1f MiB; then glibc's malloc_trim(0) gave back"
+                    + " %.1f MiB of the JVM's own%n", over / 1048576.0, TARGET >> 20, over <= TARGET ? "met" : "not met",
+                    (segpool.get("afterTrim") - segpool.get("afterUnmap")) / 1048576.0,
+                    (segpool.get("afterUnmap") - segpool.get("afterMallocTrim")) / 1048576.0);
         }
         out.flush();
     }

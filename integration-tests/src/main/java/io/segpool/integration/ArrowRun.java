@@ -31,7 +31,8 @@ import java.util.List;
  * called again to show nothing is left to give; Arrow's Unsafe manager has none, so glibc's
  * {@code malloc_trim(0)} stands in (not the manager's, and not something Arrow calls), before the
  * start reading as after the close. For segpool the factory is then closed and the RSS read once
- * more: the difference is what segpool itself still held after its trim. The churn then builds
+ * more: the difference is what segpool itself still held after its trim; then once more after
+ * glibc's trim, which gives back what glibc kept of the JVM's own mallocs. The churn then builds
  * and closes batches on one thread, as a reader or query engine does, on a fresh factory.
  */
 final class ArrowRun {
@@ -73,6 +74,8 @@ final class ArrowRun {
             // What segpool itself still holds after the trim: the RSS that unmapping it gives back.
             memory.close();
             print("afterUnmap", rss());
+            mallocTrim(); // and what glibc kept of the JVM's own mallocs (JIT arenas and the like)
+            print("afterMallocTrim", rss());
             memory = SegpoolArrow.create(); // a fresh factory for the churn
         }
         BufferAllocator churnRoot = newRoot(memory);
