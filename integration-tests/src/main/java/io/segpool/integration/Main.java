@@ -36,7 +36,7 @@ import java.util.concurrent.Callable;
         synopsisSubcommandLabel = "COMMAND",
         description = "Runs one of segpool's workloads with live MemStats, then prints the figures.",
         subcommands = {Main.Demo.class, Main.StackMem.class, Main.VThreads.class, Main.SoakCommand.class,
-                Main.ExampleCommand.class, Stat.class, NettyCommand.class, DbCommand.class, HelpCommand.class},
+                Main.ExampleCommand.class, Stat.class, NettyCommand.class, DbCommand.class, ArrowCommand.class, HelpCommand.class},
         footer = {"", "Each command takes --help. Exit codes: 0 done, 1 a workload check failed, 2 bad usage."})
 public final class Main implements Callable<Integer> {
 
