@@ -103,7 +103,8 @@ final class SegmentCache {
      */
     long steal(int at) {
         long[] kept = slots;
-        return kept == null ? 0 : (long) SLOT.getAndSet(kept, at, 0L);
+        // Read first: a trim passes over every slot of every stack, most of them empty.
+        return kept == null || (long) SLOT.getOpaque(kept, at) == 0 ? 0 : (long) SLOT.getAndSet(kept, at, 0L);
     }
 
     /** Owner only, after stealing every slot itself: forgets the views, so the next keep fills slot 0. */
