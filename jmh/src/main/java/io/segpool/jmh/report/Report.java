@@ -204,7 +204,7 @@ public final class Report {
         if (value < 10_000) {
             return String.format(Locale.ROOT, "%.0f ns", value);
         }
-        return value < 10_000_000 ? String.format(Locale.ROOT, "%.1f us", value / 1e3)
+        return value < 1_000_000 ? String.format(Locale.ROOT, "%.1f us", value / 1e3)
                 : String.format(Locale.ROOT, "%.1f ms", value / 1e6);
     }
 

@@ -62,6 +62,9 @@ class SummaryTest {
         assertContains(md, "Percentiles of single calls (SampleTime, AMD EPYC):");
         assertContains(md, "| exchange40 | 30 ns | 70 ns | 371 ns | 33.8 us | 226.8 us |\n");
         assertContains(Report.markdown(rows, Machine.unrecorded()), "\n## TailBenchmark (CPU not recorded)\n");
+        assertEquals("9.6 ms", Report.duration(9_551_872, "ns/op"), "the max of a run with a page fault in it");
+        assertEquals("999.9 us", Report.duration(999_900, "ns/op"));
+        assertEquals("9999 ns", Report.duration(9_999, "ns/op"));
     }
 
     @Test
