@@ -69,16 +69,6 @@ public final class DeferScope implements AutoCloseable {
      * finds it there and stores nothing (a reference store pays a GC barrier).
      */
     private MemorySegment[] blocks = new MemorySegment[8];
-    /**
-     * The handler of each pending defer, beside its block, resolved when it was deferred (the
-     * defer's id check looks it up anyway): running it then loads it from here instead of
-     * reading its id back from the block and looking it up in the pool, which put the block's
-     * native header load, the pool's array and its element on the chain of dependent loads that
-     * the handler's own work (an unlock's fence) waits for. Like {@link #blocks}, an entry at or
-     * above {@code pending} may keep its last handler, so a steady loop stores no reference.
-     * The block's header still names the handler id, and its check word still covers it.
-     */
-    private DeferHandler[] handlers = new DeferHandler[8];
     /** Runs of the pending defers in progress: an action may run its scope again. */
     private int running;
     private boolean closed;
@@ -139,13 +129,13 @@ public final class DeferScope implements AutoCloseable {
      * @throws NullPointerException if {@code arguments} is null
      */
     public void defer(int handlerId, MemorySegment arguments) {
-        DeferHandler handler = checkDefer(handlerId);
+        checkDefer(handlerId);
         long size = DeferBlocks.checkArguments(arguments);
         MemorySegment block = source.take(size);
         try {
             DeferBlocks.clearTail(block, size);
             MemorySegment.copy(arguments, 0, block, DeferBlocks.HEADER, size);
-            link(block, handlerId, (int) size, handler);
+            link(block, handlerId, (int) size);
         } catch (RuntimeException | Error e) {
             throw giveBack(block, size, e);
         }
@@ -156,12 +146,12 @@ public final class DeferScope implements AutoCloseable {
      * also covers every byte of a class-0 block past its header.
      */
     private void deferWord(int handlerId, int argSize, long word) {
-        DeferHandler handler = checkDefer(handlerId);
+        checkDefer(handlerId);
         MemorySegment block = source.take(argSize);
         try {
             block.set(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER, word);
             DeferBlocks.clearTail(block, Long.BYTES);
-            link(block, handlerId, argSize, handler);
+            link(block, handlerId, argSize);
         } catch (RuntimeException | Error e) {
             throw giveBack(block, argSize, e);
         }
@@ -301,7 +291,6 @@ public final class DeferScope implements AutoCloseable {
     private Throwable runNewest() {
         int index = pending - 1;
         MemorySegment block = blocks[index];
-        DeferHandler handler = handlers[index];
         long address = block.address();
         long handlerWord = DeferBlocks.readHeader(block, serial, index);
         int argSize = DeferBlocks.argSizeOf(handlerWord);
@@ -314,7 +303,7 @@ public final class DeferScope implements AutoCloseable {
                 argSize >= Long.BYTES ? block.get(ValueLayout.JAVA_LONG_UNALIGNED, DeferBlocks.HEADER) : 0);
         Throwable thrown = null;
         try {
-            handler.run(args);
+            pool.handler(DeferBlocks.handlerOf(handlerWord)).run(args);
         } catch (Throwable t) {
             thrown = t;
         }
@@ -330,23 +319,18 @@ public final class DeferScope implements AutoCloseable {
 
     // ---- blocks -------------------------------------------------------------------------------
 
-    /** Writes the header and makes the block, run by {@code handler}, the newest pending defer. */
-    private void link(MemorySegment block, int handlerId, int argSize, DeferHandler handler) {
+    /** Writes the header and makes the block the newest pending defer. */
+    private void link(MemorySegment block, int handlerId, int argSize) {
         int index = pending;
         DeferBlocks.writeHeader(block, handlerId, argSize, serial, index);
         if (index == blocks.length) {
             if (index >= MAX_PENDING) {
                 throw ScopeRefusals.tooManyPending();
             }
-            int length = (int) Math.min(2L * index, MAX_PENDING);
-            blocks = java.util.Arrays.copyOf(blocks, length);
-            handlers = java.util.Arrays.copyOf(handlers, length);
+            blocks = java.util.Arrays.copyOf(blocks, (int) Math.min(2L * index, MAX_PENDING));
         }
         if (blocks[index] != block) {
             blocks[index] = block;
-        }
-        if (handlers[index] != handler) {
-            handlers[index] = handler;
         }
         pending = index + 1;
     }
@@ -384,13 +368,10 @@ public final class DeferScope implements AutoCloseable {
 
     // ---- ownership ----------------------------------------------------------------------------
 
-    /**
-     * Refuses a defer from the wrong thread, on a closed scope, or of an unregistered handler,
-     * before anything changes; {@return the handler of {@code handlerId}}
-     */
-    private DeferHandler checkDefer(int handlerId) {
+    /** Refuses a defer from the wrong thread, on a closed scope, or of an unregistered handler, before anything changes. */
+    private void checkDefer(int handlerId) {
         checkUsable();
-        return pool.handler(handlerId); // throws for an id that is not registered
+        pool.handler(handlerId); // throws for an id that is not registered
     }
 
     private void checkUsable() {
