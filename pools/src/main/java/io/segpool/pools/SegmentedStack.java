@@ -66,17 +66,13 @@ public final class SegmentedStack implements AutoCloseable {
      */
     private static final long NO_SEGMENT = StackPool.PAGE;
     private static final String WHAT = "a SegmentedStack";
-    /** {@link #allocateSlow} and {@link #rewindFrame}, for {@link #slowAllocate} and {@link #slowRewind}. */
+    /** {@link #allocateSlow}, for {@link #slowAllocate}. */
     private static final MethodHandle ALLOCATE_SLOW;
-    private static final MethodHandle REWIND_FRAME;
 
     static {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            ALLOCATE_SLOW = lookup.findVirtual(SegmentedStack.class, "allocateSlow",
+            ALLOCATE_SLOW = MethodHandles.lookup().findVirtual(SegmentedStack.class, "allocateSlow",
                     MethodType.methodType(long.class, long.class, long.class));
-            REWIND_FRAME = lookup.findVirtual(SegmentedStack.class, "rewindFrame",
-                    MethodType.methodType(Throwable.class, long.class, long.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -93,18 +89,17 @@ public final class SegmentedStack implements AutoCloseable {
     /** Debug mode's poison of closed frames' bytes; null when the pool is not in debug mode. */
     private final FramePoison poison;
     /**
-     * The slow paths of a bump and a frame's close, called through method handles held in
-     * instance fields: to the JIT a final instance field is not a constant, so these calls are
-     * never inlined. That keeps the compiled {@link Frame#allocate} and {@link Frame#close} small
-     * whichever method C2 compiles first: inlined, the slow path (its segment cache, VarHandle
-     * swaps and views) made a standalone {@code Frame.allocate} over 4 KB of code, which C2 then
-     * refuses to inline into its caller ("already compiled into a big method", above
-     * {@code InlineSmallCode}, 2500 bytes), so the frame and its slice escaped: 72 B a call in a
-     * frame that crosses a segment edge on every call. The hop costs a few nanoseconds, only when
-     * a request misses the bump or a close gives memory back.
+     * The slow path of a bump, called through a method handle held in an instance field: to the
+     * JIT a final instance field is not a constant, so this call is never inlined. That keeps the
+     * compiled {@link Frame#allocate} small whichever method C2 compiles first: inlined, the slow
+     * path (the segment cache, its VarHandle swaps, the views) made a standalone
+     * {@code Frame.allocate} over 4 KB of code, which C2 then refuses to inline into its caller
+     * ("already compiled into a big method", above {@code InlineSmallCode}, 2500 bytes), so the
+     * frame and its slice escaped: 72 B a call in a frame that crosses a segment edge on every
+     * call. The hop costs a few nanoseconds, only when a request misses the bump. A close's slow
+     * path ({@link #rewindFrame}) is a plain call: {@code Frame.close} stayed inlined without it.
      */
     private final MethodHandle allocateSlowHandle = ALLOCATE_SLOW;
-    private final MethodHandle rewindFrameHandle = REWIND_FRAME;
 
     /** Address of the next free byte of the current segment; {@link #NO_SEGMENT} when none. */
     private long top = NO_SEGMENT;
@@ -320,16 +315,6 @@ public final class SegmentedStack implements AutoCloseable {
         }
     }
 
-    /** {@link #rewindFrame}, never inlined: see {@link #allocateSlowHandle}. */
-    private Throwable slowRewind(long saved, long savedTop) {
-        try {
-            return (Throwable) rewindFrameHandle.invokeExact(this, saved, savedTop);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("the slow path throws only unchecked exceptions", t);
-        }
-    }
 
     /**
      * Closes the frame named by {@code token}: it must be the innermost open frame, or closed
@@ -349,7 +334,7 @@ public final class SegmentedStack implements AutoCloseable {
         int at = depth * STRIDE;
         long saved = records[at + SAVED_COUNTS];
         long savedTop = records[at + SAVED_TOP];
-        Throwable failure = saved != counts || poison != null ? slowRewind(saved, savedTop) : null;
+        Throwable failure = saved != counts || poison != null ? rewindFrame(saved, savedTop) : null;
         top = savedTop;
         records[at + TOKEN] = 0;
         innermost = records[at - STRIDE + TOKEN];
