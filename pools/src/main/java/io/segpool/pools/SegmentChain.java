@@ -10,14 +10,15 @@ import java.util.Arrays;
  * slow paths take and give back. The stack keeps the fields of its fast path (the current
  * segment's bounds, the frame records) to itself and asks this only when a request does not fit
  * or a frame that took memory closes. Owned by the stack's thread; plain fields, but for the
- * {@link SpareSegment}'s slot.
+ * {@link SegmentCache}'s slots.
  *
- * <p>A rewind keeps the first segment it empties as the stack's spare (when it has none) instead
- * of giving it back, and {@link #take()} takes the spare before asking the allocator: a frame
- * that crosses a segment edge then costs no allocator call. Debug mode keeps no spare: a segment
- * a frame's close empties goes back to the allocator, whose poison check catches a write to it
- * through a closed frame's segment when it is handed out again. A zeroed pool's spare is zeroed
- * when it is taken, as the allocator zeroes a block it hands out.
+ * <p>A rewind keeps the segments it empties in the stack's {@link SegmentCache} (while it has room)
+ * instead of giving them back, and {@link #take()} takes a kept one before asking the allocator:
+ * a frame that crosses a segment edge the stack crossed before then costs no allocator call.
+ * Debug mode keeps none: a segment a frame's close empties goes back to the allocator, whose
+ * poison check catches a write to it through a closed frame's segment when it is handed out
+ * again. A zeroed pool's kept segment is zeroed when it is taken, as the allocator zeroes a block
+ * it hands out.
  */
 final class SegmentChain {
 
@@ -27,19 +28,20 @@ final class SegmentChain {
     private long[] segments = new long[4];
     private MemorySegment[] views = new MemorySegment[4];
     private int count;
-    /** The segment kept for the next take; null in debug mode, which keeps none. */
-    private final SpareSegment spare;
+    /** The segments kept for the next takes; null in debug mode or with no cache, which keep none. */
+    private final SegmentCache spare;
     private final boolean zeroed;
 
     SegmentChain(StackPool pool, NativeAllocator allocator, Thread owner) {
         this.source = new SegmentSource(pool, allocator, owner);
         this.big = new BigBlocks(allocator, pool.segmentSize());
-        this.spare = allocator.config().debug() ? null : new SpareSegment();
+        int capacity = (int) Math.min(Integer.MAX_VALUE, pool.stackCacheBytes() / pool.segmentSize());
+        this.spare = allocator.config().debug() || capacity == 0 ? null : new SegmentCache(capacity);
         this.zeroed = allocator.config().zeroed();
     }
 
-    /** {@return the slot of the spare segment, for the pool's registry; null when the stack keeps none} */
-    SpareSegment spare() {
+    /** {@return the cache of kept segments, for the pool's registry; null when the stack keeps none} */
+    SegmentCache spare() {
         return spare;
     }
 
@@ -76,8 +78,8 @@ final class SegmentChain {
     }
 
     /**
-     * The spare, taken back as the newest segment: after the pool's close its memory is gone
-     * ({@link IllegalStateException}, the spare forgotten); a zeroed pool's is zeroed first.
+     * A kept segment, taken back as the newest segment: after the pool's close its memory is gone
+     * ({@link IllegalStateException}, the segment forgotten); a zeroed pool's is zeroed first.
      */
     private MemorySegment reuse(MemorySegment view) {
         if (!view.scope().isAlive()) {
@@ -90,24 +92,38 @@ final class SegmentChain {
     }
 
     /**
-     * Gives the spare back, by the owner's hand ({@link SegmentedStack#flush()}, its close); with
-     * {@code giveBack} false (the pool is closed) only forgets it. {@return the bytes given back}
+     * Gives every kept segment back, by the owner's hand ({@link SegmentedStack#flush()}, its
+     * close); with {@code giveBack} false (the pool is closed) only forgets them. Each is taken out
+     * of its slot even if the allocator refuses one (the first refusal is thrown afterwards).
+     * {@return the bytes given back}
      */
     long flushSpare(boolean giveBack, long segmentSize) {
         if (spare == null) {
             return 0;
         }
-        long address = spare.steal();
-        if (address == 0 || !giveBack) {
-            return 0;
+        long bytes = 0;
+        Throwable failure = null;
+        for (int at = 0; at < spare.filled(); at++) { // the owner's own count: every slot above is empty
+            long address = spare.steal(at);
+            if (address != 0 && giveBack) {
+                try {
+                    source.give(address);
+                    bytes += segmentSize;
+                } catch (RuntimeException | Error e) {
+                    failure = Failures.add(failure, e);
+                }
+            }
         }
-        source.give(address);
-        return segmentSize;
+        spare.forget();
+        if (failure != null) {
+            throw Failures.propagate(failure);
+        }
+        return bytes;
     }
 
-    /** {@return whether a spare is kept now; for tests in this package} */
-    boolean hasSpare() {
-        return spare != null && !spare.isEmpty();
+    /** {@return how many segments are kept now; for tests in this package} */
+    int segmentsKept() {
+        return spare == null ? 0 : spare.kept();
     }
 
     /** A block of its own for a request no segment can hold; see {@link BigBlocks#allocate}. */
@@ -122,8 +138,7 @@ final class SegmentChain {
 
     /**
      * Gives back the big blocks above the first {@code keepBig} and the segments above the first
-     * {@code keepSegments}, newest first, keeping the first segment as the spare when there is
-     * none; with {@code giveBack} false (the pool is closed: the memory went back with it) only
+     * {@code keepSegments}, newest first, keeping each in the cache while it has room; with {@code giveBack} false (the pool is closed: the memory went back with it) only
      * forgets them. Every one leaves the chain even if the allocator refuses one; returns what it
      * threw, or null.
      */
@@ -133,9 +148,10 @@ final class SegmentChain {
             count--;
             MemorySegment view = views[count];
             views[count] = null;
-            if (giveBack && spare != null && spare.isEmpty()) {
-                spare.keep(view);
-            } else if (giveBack) {
+            if (giveBack && spare != null && spare.keep(view)) {
+                continue;
+            }
+            if (giveBack) {
                 try {
                     source.give(segments[count]);
                 } catch (RuntimeException | Error e) {

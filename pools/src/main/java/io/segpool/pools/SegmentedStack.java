@@ -3,22 +3,27 @@ package io.segpool.pools;
 import io.segpool.allocator.NativeAllocator;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.Arrays;
 
 /**
  * One thread's stack of frames on stack segments: the Java counterpart of a goroutine's segmented
  * stack. {@link #push()} opens a {@link Frame}; allocations in the innermost frame bump a pointer
  * in the current segment; when the rest of the segment is too small the stack takes a new
- * segment from its pool, and when closing a frame empties a segment the stack keeps it as its one
- * spare for the next frame that needs a segment, or gives it back to the pool if it has one. An
+ * segment from its pool, and when closing a frame empties a segment the stack keeps it for the
+ * next frame that needs a segment, or gives it back to the pool when it keeps enough already. An
  * allocation larger than a segment (or aligned beyond a page) gets a block of its own from the
  * pool's allocator, freed when its frame closes.
  *
- * <p>The spare is what keeps a frame that crosses a segment edge from giving a segment back and
- * taking it again every few frames (Go keeps a stack cache for the same reason): it stays
- * allocated and counts in the pool's {@code StackInuse}, and goes back on the stack's
- * {@link #close()}, on {@link #flush()}, and on the pool's {@link StackPool#trim()}, which takes
- * it from any thread. A pool in debug mode keeps no spare (see {@link #flush()}).
+ * <p>The kept segments are what keep a frame that crosses a segment edge from giving a segment
+ * back and taking it again every few frames, and a deep recursion from doing so at every edge on
+ * every call (Go keeps a stack cache for the same reason). The stack keeps up to the pool's
+ * {@link StackPool#stackCacheBytes()}, 1 MiB by default; they stay allocated and count in the
+ * pool's {@code StackInuse}, and go back on the stack's {@link #close()}, on {@link #flush()},
+ * and on the pool's {@link StackPool#trim()}, which takes them from any thread. A pool in debug
+ * mode keeps none (see {@link #flush()}).
  *
  * <p>A frame is named by its depth and a token: a 64-bit serial, one per push, so that no two
  * frames of a stack share a token for 2^64 pushes (more than 500 years at one push a nanosecond).
@@ -61,6 +66,17 @@ public final class SegmentedStack implements AutoCloseable {
      */
     private static final long NO_SEGMENT = StackPool.PAGE;
     private static final String WHAT = "a SegmentedStack";
+    /** {@link #allocateSlow}, for {@link #slowAllocate}. */
+    private static final MethodHandle ALLOCATE_SLOW;
+
+    static {
+        try {
+            ALLOCATE_SLOW = MethodHandles.lookup().findVirtual(SegmentedStack.class, "allocateSlow",
+                    MethodType.methodType(long.class, long.class, long.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final String HINT = " (the thread that made it is the only one that may use it or its frames)";
 
     private final StackPool pool;
@@ -68,10 +84,22 @@ public final class SegmentedStack implements AutoCloseable {
     private final long segmentSize;
     private final Thread owner;
     private final SegmentChain chain;
-    /** This stack's entry in the pool's registry of spares, which it leaves at its close. */
+    /** This stack's entry in the pool's registry of kept segments, which it leaves at its close. */
     private final SpareRegistry.Entry registered;
     /** Debug mode's poison of closed frames' bytes; null when the pool is not in debug mode. */
     private final FramePoison poison;
+    /**
+     * The slow path of a bump, called through a method handle held in an instance field: to the
+     * JIT a final instance field is not a constant, so this call is never inlined. That keeps the
+     * compiled {@link Frame#allocate} small whichever method C2 compiles first: inlined, the slow
+     * path (the segment cache, its VarHandle swaps, the views) made a standalone
+     * {@code Frame.allocate} over 4 KB of code, which C2 then refuses to inline into its caller
+     * ("already compiled into a big method", above {@code InlineSmallCode}, 2500 bytes), so the
+     * frame and its slice escaped: 72 B a call in a frame that crosses a segment edge on every
+     * call. The hop costs a few nanoseconds, only when a request misses the bump. A close's slow
+     * path ({@link #rewindFrame}) is a plain call: {@code Frame.close} stayed inlined without it.
+     */
+    private final MethodHandle allocateSlowHandle = ALLOCATE_SLOW;
 
     /** Address of the next free byte of the current segment; {@link #NO_SEGMENT} when none. */
     private long top = NO_SEGMENT;
@@ -131,8 +159,8 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * {@return the number of segments this stack's frames hold now} The spare, if the stack keeps
-     * one, is not counted: it holds no frame.
+     * {@return the number of segments this stack's frames hold now} The segments the stack keeps
+     * for later frames are not counted: they hold no frame.
      *
      * @throws IllegalStateException if the stack is closed
      * @throws WrongThreadException if the calling thread is not the stack's owner
@@ -143,15 +171,16 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * Gives the spare segment back to the pool, if the stack keeps one: for a thread about to idle
-     * with a stack it keeps open. Its next frame to need a segment takes one from the pool
-     * instead. A pool in debug mode keeps no spare, so that a segment a frame's close empties
-     * goes back to the allocator, whose poison check catches a write through a closed frame's
-     * segment when the segment is handed out again. After the pool's close the memory went back
-     * with the pool, and the spare is only forgotten.
+     * Gives the segments the stack keeps back to the pool: for a thread about to idle with a stack
+     * it keeps open. Its next frames to need a segment take them from the pool instead. A pool in
+     * debug mode keeps none, so that a segment a frame's close empties goes back to the
+     * allocator, whose poison check catches a write through a closed frame's segment when the
+     * segment is handed out again. After the pool's close the memory went back with the pool, and
+     * the kept segments are only forgotten.
      *
-     * @return the bytes given back: a segment's, or 0 when there was no spare
-     * @throws IllegalStateException if the stack is closed, or the pool refused the segment back
+     * @return the bytes given back: a segment's per kept segment, 0 when none was kept
+     * @throws IllegalStateException if the stack is closed, or the pool refused a segment back (the
+     *         others went back all the same)
      * @throws WrongThreadException if the calling thread is not the stack's owner
      */
     public long flush() {
@@ -159,9 +188,14 @@ public final class SegmentedStack implements AutoCloseable {
         return chain.flushSpare(allocator.isOpen(), segmentSize);
     }
 
-    /** {@return whether this stack keeps a spare segment now; for tests in this package} */
+    /** {@return whether this stack keeps a segment now; for tests in this package} */
     boolean hasSpare() {
-        return chain.hasSpare();
+        return chain.segmentsKept() > 0;
+    }
+
+    /** {@return how many segments this stack keeps now; for tests in this package} */
+    int segmentsKept() {
+        return chain.segmentsKept();
     }
 
     /** {@return the thread that may use this stack and its frames} */
@@ -175,8 +209,8 @@ public final class SegmentedStack implements AutoCloseable {
     }
 
     /**
-     * Closes every open frame and gives all the stack's memory back to the pool, its spare
-     * segment included. Idempotent, as
+     * Closes every open frame and gives all the stack's memory back to the pool, its kept
+     * segments included. Idempotent, as
      * every close in segpool; any other call after it throws. Every block leaves the stack even if
      * the allocator refuses one (that refusal is thrown afterwards); after the pool's close, the
      * memory went back with the pool, so the stack only forgets it.
@@ -267,8 +301,20 @@ public final class SegmentedStack implements AutoCloseable {
             top = aligned + size;
             return aligned;
         }
-        return allocateSlow(size, alignment);
+        return slowAllocate(size, alignment);
     }
+
+    /** {@link #allocateSlow}, never inlined: see {@link #allocateSlowHandle}. */
+    private long slowAllocate(long size, long alignment) {
+        try {
+            return (long) allocateSlowHandle.invokeExact(this, size, alignment);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("the slow path throws only unchecked exceptions", t);
+        }
+    }
+
 
     /**
      * Closes the frame named by {@code token}: it must be the innermost open frame, or closed

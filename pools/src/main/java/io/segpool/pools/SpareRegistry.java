@@ -10,8 +10,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The spare segments of a {@link StackPool}'s live stacks, so that {@link StackPool#trim()} can
- * give them back from any thread. A stack registers its {@link SpareSegment} when it is made and
+ * The kept segments of a {@link StackPool}'s live stacks, so that {@link StackPool#trim()} can
+ * give them back from any thread. A stack registers its {@link SegmentCache} when it is made and
  * leaves when it closes; the registry holds the stack weakly and the slot strongly, so a stack
  * dropped without a close does not stay reachable, while its spare is still given back: at the
  * next trim, or the next stack made, once the collector has cleared it. Registering and leaving
@@ -26,9 +26,9 @@ final class SpareRegistry {
 
     /** A live stack's slot, held strongly: it outlives the stack until its spare went back. */
     static final class Entry extends WeakReference<SegmentedStack> {
-        final SpareSegment spare;
+        final SegmentCache spare;
 
-        Entry(SegmentedStack stack, SpareSegment spare, ReferenceQueue<SegmentedStack> queue) {
+        Entry(SegmentedStack stack, SegmentCache spare, ReferenceQueue<SegmentedStack> queue) {
             super(stack, queue);
             this.spare = spare;
         }
@@ -40,7 +40,7 @@ final class SpareRegistry {
     }
 
     /** Registers {@code stack}'s slot; gives back the spares of stacks collected unclosed first. */
-    Entry register(SegmentedStack stack, SpareSegment spare) {
+    Entry register(SegmentedStack stack, SegmentCache spare) {
         Reference<? extends SegmentedStack> gone = dropped.poll();
         if (gone != null) {
             freeSpares(gone, false);
@@ -57,10 +57,10 @@ final class SpareRegistry {
     }
 
     /**
-     * Steals every live stack's spare and frees it through the calling thread's cache, which is
-     * then flushed so that the allocator's trim can reach those blocks, and gives back the spares
-     * of stacks collected unclosed (their entries leave). Every spare is dealt with even if a free
-     * throws; returns the bytes given back.
+     * Steals every live stack's kept segments and frees them through the calling thread's cache,
+     * which is then flushed so that the allocator's trim can reach those blocks, and gives back the
+     * kept segments of stacks collected unclosed (their entries leave). Every one is dealt with
+     * even if a free throws; returns the bytes given back.
      */
     long freeSpares() {
         return freeSpares(dropped.poll(), true);
@@ -84,13 +84,15 @@ final class SpareRegistry {
                 } else {
                     entry = each.next();
                 }
-                long address = entry.spare.steal();
-                if (address != 0) {
-                    try {
-                        cache.freeAddress(address, request);
-                        freed += request + 1;
-                    } catch (RuntimeException | Error e) {
-                        failure = Failures.add(failure, e);
+                for (int at = 0; at < entry.spare.capacity(); at++) { // the owner's count is not ours to read
+                    long address = entry.spare.steal(at);
+                    if (address != 0) {
+                        try {
+                            cache.freeAddress(address, request);
+                            freed += request + 1;
+                        } catch (RuntimeException | Error e) {
+                            failure = Failures.add(failure, e);
+                        }
                     }
                 }
             }

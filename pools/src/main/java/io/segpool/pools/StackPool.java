@@ -34,14 +34,22 @@ public final class StackPool extends PoolBase {
     public static final long MAX_SEGMENT_SIZE = NativeAllocator.MAX_CLASS_SIZE;
     /** Every segment starts on a boundary of this many bytes. */
     public static final long PAGE = 4 * 1024;
+    /**
+     * The default bound of the segments one stack keeps after its frames' closes empty them: 1 MiB,
+     * the JVM's default thread stack ({@code -Xss1m}), so that a stack that recursed as deep as a
+     * thread's stack does crosses its segment edges again without calling the allocator.
+     */
+    public static final long DEFAULT_STACK_CACHE_BYTES = 1024 * 1024;
 
     private final long segmentSize;
-    /** The spare segments of the live stacks, for {@link #trim()}. */
+    private final long stackCacheBytes;
+    /** The kept segments of the live stacks, for {@link #trim()}. */
     private final SpareRegistry spares;
 
-    private StackPool(long segmentSize, AllocatorConfig config) {
+    private StackPool(long segmentSize, long stackCacheBytes, AllocatorConfig config) {
         super(config, true);
         this.segmentSize = segmentSize;
+        this.stackCacheBytes = stackCacheBytes;
         this.spares = new SpareRegistry(allocator, segmentRequest());
     }
 
@@ -102,7 +110,31 @@ public final class StackPool extends PoolBase {
      * @throws NullPointerException if {@code config} is null
      */
     public static StackPool create(long segmentSize, AllocatorConfig config) {
+        return create(segmentSize, DEFAULT_STACK_CACHE_BYTES, config);
+    }
+
+    /**
+     * A pool of {@code segmentSize} segments, as {@link #create(long, AllocatorConfig)} makes, whose
+     * stacks each keep up to {@code stackCacheBytes} of the segments their frames' closes empty
+     * (rounded down to whole segments; 0 keeps none). Kept segments count in {@code StackInuse}
+     * and go back on the stack's close, {@link SegmentedStack#flush()} and {@link #trim()}; a
+     * pool in debug mode keeps none whatever the bound.
+     *
+     * @param segmentSize the bytes of every segment: a power of two from {@link #MIN_SEGMENT_SIZE}
+     *                    to {@link #MAX_SEGMENT_SIZE}
+     * @param stackCacheBytes the most bytes of emptied segments one stack keeps, 0 or more; the
+     *                        default is {@link #DEFAULT_STACK_CACHE_BYTES}
+     * @param config the settings of the pool's own allocator: name, memory limit, debug, ...
+     * @return a new pool; close it to give its memory back
+     * @throws IllegalArgumentException if {@code segmentSize} is not a power of two in that range,
+     *         or {@code stackCacheBytes} is negative
+     * @throws NullPointerException if {@code config} is null
+     */
+    public static StackPool create(long segmentSize, long stackCacheBytes, AllocatorConfig config) {
         Objects.requireNonNull(config, "config");
+        if (stackCacheBytes < 0) {
+            throw new IllegalArgumentException("stack cache bytes " + stackCacheBytes + " must be 0 or more");
+        }
         if (segmentSize < MIN_SEGMENT_SIZE || segmentSize > MAX_SEGMENT_SIZE
                 || Long.bitCount(segmentSize) != 1) {
             throw new IllegalArgumentException("segment size " + segmentSize + " must be a power of two from "
@@ -113,7 +145,12 @@ public final class StackPool extends PoolBase {
             throw new IllegalStateException("bad stack class: segment size " + segmentSize
                     + " is not a size class of the allocator");
         }
-        return new StackPool(segmentSize, config);
+        return new StackPool(segmentSize, stackCacheBytes, config);
+    }
+
+    /** {@return the most bytes of emptied segments one stack of this pool keeps; see {@link SegmentedStack}} */
+    public long stackCacheBytes() {
+        return stackCacheBytes;
     }
 
     /** {@return the bytes of every segment of this pool} */
@@ -178,20 +215,20 @@ public final class StackPool extends PoolBase {
         return segmentSize - 1;
     }
 
-    /** {@return the registry of the live stacks' spare segments} */
+    /** {@return the registry of the live stacks' kept segments} */
     SpareRegistry spares() {
         return spares;
     }
 
     /**
      * Gives memory the pool holds free back to the OS, as {@link NativeAllocator#trim()} does for
-     * the pool's own allocator, after taking the spare segment of every live stack (each stack
-     * keeps one, see {@link SegmentedStack}), from whichever thread calls: the spares are freed
-     * through the calling thread's cache, which is then flushed so that this trim reaches them.
-     * A stack whose spare went takes a segment from the pool at its next edge crossing.
+     * the pool's own allocator, after taking the kept segments of every live stack (see
+     * {@link SegmentedStack}), from whichever thread calls: they are freed through the calling
+     * thread's cache, which is then flushed so that this trim reaches them. A stack whose kept
+     * segments went takes segments from the pool at its next edge crossings.
      *
      * @return the bytes given back to the OS
-     * @throws IllegalStateException if the pool is closed, or refused a spare back
+     * @throws IllegalStateException if the pool is closed, or refused a kept segment back
      */
     @Override
     public long trim() {

@@ -31,9 +31,9 @@ class SegmentedStackTest {
                 assertEquals(0, next.address() % StackPool.PAGE, "a new segment starts on a page");
             }
             assertEquals(0, stack.segmentsHeld(), "closing the outermost frame empties the stack");
-            assertTrue(stack.hasSpare());
-            assertEquals(8192, inuse(pool), "the spare segment the close kept counts in StackInuse");
-            assertEquals(8192, stack.flush(), "the spare goes back on flush");
+            assertEquals(2, stack.segmentsKept(), "both emptied segments are kept for the next frames");
+            assertEquals(2 * 8192, inuse(pool), "the kept segments count in StackInuse");
+            assertEquals(2 * 8192, stack.flush(), "they go back on flush");
             assertEquals(0, inuse(pool));
         }
     }
@@ -50,12 +50,16 @@ class SegmentedStackTest {
                     assertEquals(3 * 8192, inuse(pool));
                 }
                 assertEquals(1, stack.segmentsHeld());
-                assertEquals(2 * 8192, inuse(pool), "the outer frame's segment, and one of the two emptied kept as"
-                        + " the spare, which counts in StackInuse");
+                assertEquals(3 * 8192, inuse(pool), "the outer frame's segment, and the two emptied, kept for the"
+                        + " next frames, which count in StackInuse");
+                assertEquals(2, stack.segmentsKept());
                 MemorySegment again = outer.allocate(100);
                 assertEquals(kept.address() + 6000, again.address(), "the outer frame bumps on where it was");
             }
-            assertEquals(8192, inuse(pool), "the outer frame's segment went back: the stack has a spare already");
+            assertEquals(3 * 8192, inuse(pool), "the outer frame's segment is kept too: the cache has room");
+            assertEquals(3, stack.segmentsKept());
+            assertEquals(3 * 8192, stack.flush());
+            assertEquals(0, inuse(pool));
         }
     }
 
@@ -85,7 +89,9 @@ class SegmentedStackTest {
                 recurse(stack, random, 1 + random.nextInt(300));
                 assertEquals(0, stack.depth());
                 assertEquals(0, stack.segmentsHeld());
-                assertEquals(4096, inuse(pool), "only the spare segment is left, counted in StackInuse");
+                assertEquals(stack.segmentsKept() * 4096L, inuse(pool), "only the kept segments are left, counted in"
+                        + " StackInuse");
+                assertTrue(inuse(pool) <= StackPool.DEFAULT_STACK_CACHE_BYTES, "no more than the bound is kept");
             }
         }
     }
@@ -141,9 +147,9 @@ class SegmentedStackTest {
         }
     }
 
-    /** {@return the bytes of {@code stack}'s spare segment, which count in StackInuse: one segment's, or 0} */
+    /** {@return the bytes of the segments {@code stack} keeps, which count in StackInuse} */
     static long spare(SegmentedStack stack) {
-        return stack.hasSpare() ? stack.pool().segmentSize() : 0;
+        return stack.segmentsKept() * stack.pool().segmentSize();
     }
 
     static long inuse(StackPool pool) {

@@ -19,6 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * block past the pool's memory limit changes no figure and no frame, and a frame close whose give
  * back the allocator refuses still closes the frame, gives back everything else and leaves no
  * frame bumping into memory the stack no longer holds.
+ *
+ * <p>Its pools keep one emptied segment per stack ({@code stackCacheBytes} of one segment), so
+ * that a close gives the rest back to the allocator, whose refusals are the faults here; the
+ * deeper cache is {@link SegmentCacheTest}'s.
  */
 @Timeout(60)
 class StackFaultTest {
@@ -28,7 +32,7 @@ class StackFaultTest {
 
     @Test
     void aNewSegmentPastTheMemoryLimitChangesNothing() {
-        try (StackPool pool = StackPool.create(SEGMENT, AllocatorConfig.defaults().withMemoryLimit(LIMIT));
+        try (StackPool pool = StackPool.create(SEGMENT, SEGMENT, AllocatorConfig.defaults().withMemoryLimit(LIMIT));
              SegmentedStack stack = pool.newStack()) {
             Frame frame = stack.push();
             MemoryLimitException refused = null;
@@ -63,7 +67,7 @@ class StackFaultTest {
 
     @Test
     void aBigBlockPastTheMemoryLimitChangesNothing() {
-        try (StackPool pool = StackPool.create(SEGMENT, AllocatorConfig.defaults().withMemoryLimit(LIMIT));
+        try (StackPool pool = StackPool.create(SEGMENT, SEGMENT, AllocatorConfig.defaults().withMemoryLimit(LIMIT));
              SegmentedStack stack = pool.newStack()) {
             Frame frame = stack.push();
             frame.allocate(64);
@@ -88,7 +92,7 @@ class StackFaultTest {
     /** A deep stack whose growth hits the limit: the refused push's allocation changes nothing and the frames unwind. */
     @Test
     void aStackGrowingIntoTheMemoryLimitUnwindsCleanly() {
-        try (StackPool pool = StackPool.create(SEGMENT, AllocatorConfig.defaults().withMemoryLimit(LIMIT));
+        try (StackPool pool = StackPool.create(SEGMENT, SEGMENT, AllocatorConfig.defaults().withMemoryLimit(LIMIT));
              SegmentedStack stack = pool.newStack()) {
             java.util.ArrayDeque<Frame> frames = new java.util.ArrayDeque<>();
             MemoryLimitException refused = null;
@@ -120,7 +124,7 @@ class StackFaultTest {
     /** A segment of the closing frame freed behind the stack's back: its give back is refused, the rest completes. */
     @Test
     void aFrameCloseWhoseSegmentFreeIsRefusedStillClosesTheFrame() {
-        try (StackPool pool = StackPool.create(SEGMENT); SegmentedStack stack = pool.newStack()) {
+        try (StackPool pool = StackPool.create(SEGMENT, SEGMENT, AllocatorConfig.defaults()); SegmentedStack stack = pool.newStack()) {
             Frame outer = stack.push();
             long kept = outer.allocateAddress(100);
             Frame inner = stack.push();
@@ -149,7 +153,7 @@ class StackFaultTest {
     /** A big block of the closing frame freed behind the stack's back: the frame's segments still go back. */
     @Test
     void aFrameCloseWhoseBigBlockFreeIsRefusedStillClosesTheFrame() {
-        try (StackPool pool = StackPool.create(SEGMENT); SegmentedStack stack = pool.newStack()) {
+        try (StackPool pool = StackPool.create(SEGMENT, SEGMENT, AllocatorConfig.defaults()); SegmentedStack stack = pool.newStack()) {
             Frame outer = stack.push();
             outer.allocate(100);
             Frame inner = stack.push();

@@ -43,7 +43,7 @@ class ReportTest {
         assertNull(defer.size(), "no @Param");
         assertEquals(25.568394514927068, defer.score());
 
-        String markdown = Report.markdown(rows);
+        String markdown = Report.markdown(rows, Machine.unrecorded());
         assertTrue(markdown.contains("| segpoolHeldAddress | 16 | 1 | 8.3 | 0.7 | ns/op | 0.0 |\n"), markdown);
         assertTrue(markdown.contains("| defer |  | 1 | 25.6 | 130.2 | ns/op | 0.0 |\n"), markdown);
     }
