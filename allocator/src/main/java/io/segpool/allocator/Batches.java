@@ -1,7 +1,5 @@
 package io.segpool.allocator;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
@@ -27,15 +25,10 @@ final class Batches {
         return SizeClasses.classOf(size);
     }
 
-    /**
-     * Fills {@code addresses[offset..offset+count)} with blocks of {@code size} bytes. Per run: one
-     * copy of the ring's top {@code run} slots into the array, then one state write per block
-     * (checked), then one count update; the cache's addresses and mode are read once per batch.
-     */
+    /** Fills {@code addresses[offset..offset+count)} with blocks of {@code size} bytes. */
     static void allocate(ThreadCache cache, long size, long[] addresses, int offset, int count) {
         int sizeClass = batchClass(size, addresses, offset, count);
-        int mode = cache.mode();
-        if ((mode & ThreadCache.EXTRAS) != 0) {
+        if ((cache.mode & ThreadCache.EXTRAS) != 0) {
             allocateOneByOne(cache, sizeClass, size, addresses, offset, count);
             return;
         }
@@ -43,7 +36,6 @@ final class Batches {
         if (ring == null) {
             ring = cache.newRing(sizeClass);
         }
-        long base = cache.base();
         int done = 0;
         try {
             while (done < count) {
@@ -52,15 +44,15 @@ final class Batches {
                     n = cache.refill(sizeClass, ring);
                 }
                 int run = Math.min(n, count - done);
-                int from = ThreadCache.HEADER + n - run;
-                int to = offset + done;
-                if (mode == ThreadCache.CHECKED) {
-                    markHandedOut(cache, sizeClass, size, ring, from, run);
-                } else if (!cache.heap().isAlive()) {
-                    throw Refusals.closed();
-                }
                 for (int i = 0; i < run; i++) {
-                    addresses[to + i] = base + ring[from + i];
+                    long block = ring[ThreadCache.HEADER - 1 + n - i];
+                    if (cache.mode == ThreadCache.CHECKED) {
+                        BlockState.handOut(cache.all, cache.intTable, cache.byteTable, sizeClass, block, size);
+                    }
+                    addresses[offset + done + i] = cache.base + block;
+                }
+                if (cache.mode == ThreadCache.UNCHECKED && !cache.heap.isAlive()) {
+                    throw Refusals.closed();
                 }
                 ring[ThreadCache.COUNT] = n - run;
                 done += run;
@@ -72,39 +64,16 @@ final class Batches {
         }
     }
 
-    /**
-     * Marks {@code ring[from..from+run)} handed out with {@code size} bytes, before the blocks
-     * leave the ring. After {@code close()} the first state write throws the closed segment's
-     * exception and no block leaves; a close racing the loop can stop it part way, and then the
-     * allocator is closed with every block in it, as the class says.
-     */
-    private static void markHandedOut(ThreadCache cache, int sizeClass, long size, long[] ring, int from, int run) {
-        MemorySegment all = cache.heapSegment();
-        if (sizeClass < BlockState.SMALL_CLASSES) {
-            long table = cache.byteTable();
-            for (int i = 0; i < run; i++) {
-                all.set(ValueLayout.JAVA_BYTE, table + BlockState.smallSlot(ring[from + i]), (byte) (size + 1));
-            }
-        } else {
-            long table = cache.intTable();
-            for (int i = 0; i < run; i++) {
-                long block = ring[from + i];
-                all.set(ValueLayout.JAVA_INT_UNALIGNED, table + BlockState.bigSlot(block),
-                        BlockState.bigCode(sizeClass, block, size));
-            }
-        }
-    }
-
     private static void allocateOneByOne(ThreadCache cache, int sizeClass, long size, long[] addresses, int offset,
                                          int count) {
         int done = 0;
         try {
             for (; done < count; done++) {
-                addresses[offset + done] = cache.base() + cache.take(sizeClass, size);
+                addresses[offset + done] = cache.base + cache.take(sizeClass, size);
             }
         } catch (RuntimeException | Error e) {
             for (int i = 0; i < done; i++) {
-                cache.release(addresses[offset + i] - cache.base(), size);
+                cache.release(addresses[offset + i] - cache.base, size);
             }
             throw e;
         }
@@ -114,10 +83,9 @@ final class Batches {
     static void free(ThreadCache cache, long size, long[] addresses, int offset, int count) {
         int sizeClass = batchClass(size, addresses, offset, count);
         markAllFree(cache, sizeClass, size, addresses, offset, count);
-        long base = cache.base();
-        if ((cache.mode() & ThreadCache.EXTRAS) != 0) {
+        if ((cache.mode & ThreadCache.EXTRAS) != 0) {
             for (int i = 0; i < count; i++) {
-                long block = addresses[offset + i] - base;
+                long block = addresses[offset + i] - cache.base;
                 cache.undoRelease(sizeClass, block, size); // checked above; the single free does the rest
                 cache.release(block, size);
             }
@@ -133,15 +101,13 @@ final class Batches {
                 int n = (int) ring[ThreadCache.COUNT];
                 int room = (int) ring[ThreadCache.LIMIT] - n;
                 if (room == 0) {
-                    cache.put(sizeClass, addresses[offset + i] - base, size); // spills a batch first
+                    cache.put(sizeClass, addresses[offset + i] - cache.base, size); // spills a batch first
                     i++;
                     continue;
                 }
                 int run = Math.min(room, count - i);
-                int to = ThreadCache.HEADER + n;
-                int from = offset + i;
                 for (int k = 0; k < run; k++) {
-                    ring[to + k] = addresses[from + k] - base;
+                    ring[ThreadCache.HEADER + n + k] = addresses[offset + i + k] - cache.base;
                 }
                 ring[ThreadCache.COUNT] = n + run;
                 ring[ThreadCache.FREES] += run;
@@ -151,7 +117,7 @@ final class Batches {
             // The spill was refused (only close() does that): block i went back to handed out,
             // and so do the blocks after it, which never reached the ring.
             for (int k = i + 1; k < count; k++) {
-                cache.undoRelease(sizeClass, addresses[offset + k] - base, size);
+                cache.undoRelease(sizeClass, addresses[offset + k] - cache.base, size);
             }
             throw e;
         }
@@ -161,38 +127,31 @@ final class Batches {
      * The checks of every block of a batch, first: each must be a block of the size's class
      * handed out with {@code size} bytes. Checked, each is marked free as it passes (so a block
      * named twice fails as a double free); at the first that fails, those marked go back to
-     * handed out and the single free's refusal is thrown. The committed top is read once: it only
-     * grows, and a block past the stale value asks the heap again.
+     * handed out and the single free's refusal is thrown.
      */
     private static void markAllFree(ThreadCache cache, int sizeClass, long size, long[] addresses, int offset,
                                     int count) {
-        boolean checked = (cache.mode() & ThreadCache.CHECKED) != 0;
-        Heap heap = cache.heap();
-        long base = cache.base();
-        long top = heap.top();
-        MemorySegment all = cache.heapSegment();
-        long intTable = cache.intTable();
-        long byteTable = cache.byteTable();
+        boolean checked = (cache.mode & ThreadCache.CHECKED) != 0;
         int i = 0;
         try {
             for (; i < count; i++) {
-                long block = addresses[offset + i] - base;
-                if ((Long.compareUnsigned(block, top) >= 0 && heap.pastTop(block)) || (block & (SizeClasses.GRANULE - 1)) != 0) {
+                long block = addresses[offset + i] - cache.base;
+                if (cache.heap.pastTop(block) || (block & (SizeClasses.GRANULE - 1)) != 0) {
                     throw cache.checks.refuseFree(block, size);
                 }
                 if (!checked) {
                     if (cache.uncheckedClass(sizeClass, block, size) != sizeClass) {
-                        throw notThisClass(base + block, size);
+                        throw notThisClass(cache.base + block, size);
                     }
-                } else if (!BlockState.free(all, intTable, byteTable, sizeClass, block, size)
+                } else if (!BlockState.free(cache.all, cache.intTable, cache.byteTable, sizeClass, block, size)
                         && cache.checks.releaseMismatch(block, size) != sizeClass) {
-                    cache.undoRelease(heap.classAt(block), block, size);
-                    throw notThisClass(base + block, size);
+                    cache.undoRelease(cache.heap.classAt(block), block, size);
+                    throw notThisClass(cache.base + block, size);
                 }
             }
         } catch (RuntimeException | Error e) {
             for (int k = 0; k < i; k++) {
-                cache.undoRelease(sizeClass, addresses[offset + k] - base, size);
+                cache.undoRelease(sizeClass, addresses[offset + k] - cache.base, size);
             }
             throw e;
         }
