@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  * another thread seeing {@code isAlive() == false} (JLS 17.4.4), so the reclaimer sees its writes.
  *
  * <p>Virtual threads never get a cache of their own: they share {@link #stripes}, at most two per
- * processor rounded up to a power of two, picked by thread id and taken with a compare-and-set flag (the next stripe when one
+ * processor, picked by thread id and taken with a compare-and-set flag (the next stripe when one
  * is taken, a yield after a full round). A million virtual threads make no more caches than that.
  */
 final class CacheRegistry {
@@ -63,7 +63,7 @@ final class CacheRegistry {
         this.large = large;
         this.publish = publish;
         publish.accept(table);
-        this.stripes = new ThreadCache[stripeCount(Runtime.getRuntime().availableProcessors())];
+        this.stripes = new ThreadCache[2 * Runtime.getRuntime().availableProcessors()];
     }
 
     /**
@@ -219,13 +219,16 @@ final class CacheRegistry {
      */
     ThreadCache takeStripe(Thread thread) {
         int n = stripes.length;
-        int mask = n - 1;
-        int start = (int) ((thread.threadId() * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
+        // The start is the id's hash scaled to [0, n) by a multiply and a shift, and the next
+        // stripe wraps by a compare: a virtual thread picks a stripe every call, and a 64-bit
+        // division is tens of cycles on some CPUs.
+        int start = (int) ((((thread.threadId() * 0x9E37_79B9_7F4A_7C15L) >>> 32) * n) >>> 32);
         long waitingSince = 0;
         long handoffsSeen = 0;
         for (long backoff = 1_000; ; backoff = Math.min(2 * backoff, 1_000_000)) {
             for (int i = 0; i < n; i++) {
-                ThreadCache stripe = stripe((start + i) & mask);
+                int index = start + i;
+                ThreadCache stripe = stripe(index < n ? index : index - n);
                 Thread holder = stripe.owner;
                 if (holder == thread) {
                     stripe.depth++;
@@ -252,16 +255,6 @@ final class CacheRegistry {
             }
             LockSupport.parkNanos(backoff);
         }
-    }
-
-    /**
-     * The stripes virtual threads share: two per processor, rounded up to a power of two, so that
-     * picking one is a mask, not a division (a 64-bit division is tens of cycles on some CPUs,
-     * and a virtual thread's every call picks a stripe).
-     */
-    static int stripeCount(int processors) {
-        int wanted = 2 * Math.max(1, processors);
-        return Integer.highestOneBit(wanted) == wanted ? wanted : Integer.highestOneBit(wanted) << 1;
     }
 
     /** Stripe hand-backs so far, summed over the stripes (racy reads: a progress sign, not a count). */
