@@ -16,6 +16,7 @@ final class FailingMapper implements MemoryMapper {
     /** Decides, from the length asked for, whether this mapping fails. Set by the test thread. */
     private volatile LongPredicate refuse = NEVER;
     private final AtomicInteger refused = new AtomicInteger();
+    private final AtomicInteger releases = new AtomicInteger();
 
     /** Every mapping fails while {@code on}; the real OS serves them otherwise. */
     void failing(boolean on) {
@@ -60,8 +61,14 @@ final class FailingMapper implements MemoryMapper {
         OsMemory.INSTANCE.commit(address, length);
     }
 
+    /** Ranges given back to the OS so far (chunks and their state-table pages): only ever grows. */
+    int releases() {
+        return releases.get();
+    }
+
     @Override
     public void release(long address, long length) {
+        releases.incrementAndGet();
         OsMemory.INSTANCE.release(address, length);
     }
 }

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>The model knows, beside the live blocks, the class blocks freed in the current <em>epoch</em>:
  * a stretch of steps in which no chunk can have changed class. A chunk changes class only when
  * trim releases it and a later carve reuses the range; so an epoch ends at every trim, every
- * change of {@code Released}, every refusal by the OS, and (under a memory limit) every step that
+ * change of {@code Released}, every release the mapper sees (one release and one reuse in a step
+ * leave {@code Released} as it was), every refusal by the OS, and (under a memory limit) every step that
  * ends near the limit, where a refused carve may have trimmed and reused in one call. Within an
  * epoch a freed block's address is still a block start of its class, which is what lets the wrong
  * calls say exactly which exception a double free or a free neighbour must get.
@@ -78,6 +79,11 @@ final class SequenceRun implements AutoCloseable {
     private long serials;
     private long lastReleased;
     private int lastRefused;
+    /**
+     * Ranges released so far, as the mapper counts them: a step can release one chunk and carve
+     * another released range again, which leaves {@code Released} unchanged but changes a class.
+     */
+    private int lastReleases;
     final long[] rightCallsByRoute = new long[Route.values().length];
     int step;
     String op = "setup";
@@ -286,7 +292,7 @@ final class SequenceRun implements AutoCloseable {
         if (limit != 0) {
             assertTrue(resident <= limit, () -> "Sys - Released past the limit " + limit + "\n" + stats);
         }
-        if (stats.released() != lastReleased || mapper.refused() != lastRefused
+        if (stats.released() != lastReleased || mapper.releases() != lastReleases || mapper.refused() != lastRefused
                 || (limit != 0 && resident + NEAR_LIMIT > limit)) {
             newEpoch();
         }
@@ -299,6 +305,7 @@ final class SequenceRun implements AutoCloseable {
         freedThisEpoch.clear();
         lastReleased = TestSupport.stats(allocator).released();
         lastRefused = mapper.refused();
+        lastReleases = mapper.releases();
         epochs++;
     }
 
