@@ -4,7 +4,8 @@
 # and pools jars, and runs it
 #   1. with java --module-path ... --enable-native-access=io.segpool.allocator -m app/... (no
 #      --add-modules: jdk.jfr and java.management must come from the modules' own `requires`),
-#      under a JFR recording that must hold io.segpool.Refill events from the named module;
+#      under a JFR recording that must hold io.segpool.Refill events from the named module (off by
+#      default, so the recording names them);
 #   2. the same with --limit-modules app (the runtime holds only what app's requires reach);
 #   3. from a jlink image made with --add-modules app only.
 # Each run must exit 0, print "modular app OK" and write nothing to stderr (a missing
@@ -51,7 +52,7 @@ run() { # run NAME JAVA ARGS...: the app must exit 0, say OK and print nothing o
 }
 
 run module-path "$jdk/java" --module-path "$out/mods" --enable-native-access=io.segpool.allocator \
-  -XX:StartFlightRecording=filename="$out/app.jfr" -m "$main"
+  -XX:StartFlightRecording=filename="$out/app.jfr",+io.segpool.Refill#enabled=true -m "$main"
 refills=$("$jdk/jfr" summary "$out/app.jfr" | awk '$1 == "io.segpool.Refill" { print $2 }')
 if [ "${refills:-0}" -eq 0 ]; then
   echo "FAIL: no io.segpool.Refill event in the recording" >&2; exit 1
