@@ -57,7 +57,7 @@ final class Summary {
     static String table(List<Report.Row> rows, Machine machine) {
         StringBuilder md = new StringBuilder();
         md.append("Measured by `jmh/run-standard.sh` on **").append(machine.label()).append("**; one thread, ns per")
-                .append(" operation (JMH mean ± error), from one run:\n\n");
+                .append(" operation (the median of the forks' means, JMH's error), from one run:\n\n");
         Optional<Report.Row> malloc = find(rows, MALLOC, "64");
         md.append("| path | ns (").append(machine.cpu()).append(") | ± | vs malloc critical | heap B/op |\n")
                 .append("| --- | ---: | ---: | ---: | ---: |\n");

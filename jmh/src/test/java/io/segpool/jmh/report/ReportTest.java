@@ -48,6 +48,28 @@ class ReportTest {
         assertTrue(markdown.contains("| defer |  | 1 | 25.6 | 130.2 | ns/op | 0.0 |\n"), markdown);
     }
 
+    /** Three forks whose means are 10, 40 (a fork that settled slower) and 12: the row is 12, not JMH's 20.67. */
+    @Test
+    void aRowOfSeveralForksIsTheMedianOfTheirMeans(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("forks.json");
+        Files.writeString(file, """
+                [ { "benchmark" : "io.segpool.jmh.AllocatorBenchmark.globalHeldCache", "mode" : "avgt", "threads" : 1,
+                    "forks" : 3, "params" : { "size" : "64" },
+                    "primaryMetric" : { "score" : 20.666, "scoreError" : 9.5, "scoreUnit" : "ns/op",
+                        "rawData" : [ [ 9.0, 11.0 ], [ 39.0, 41.0 ], [ 12.0, 12.0 ] ] } } ]
+                """);
+        Report.Row row = Report.read(file).getFirst();
+        assertEquals(12.0, row.score());
+        assertEquals(9.5, row.error(), "JMH's error over every iteration stays");
+
+        Files.writeString(file, """
+                [ { "benchmark" : "io.segpool.jmh.DeferBenchmark.defer", "mode" : "avgt", "threads" : 1,
+                    "primaryMetric" : { "score" : 7.0, "scoreError" : 1.0, "scoreUnit" : "ns/op",
+                        "rawData" : [ [ 6.0, 8.0 ], [ 10.0, 20.0 ] ] } } ]
+                """);
+        assertEquals(11.0, Report.read(file).getFirst().score(), "two forks: the mean of the two means");
+    }
+
     @Test
     void anUnterminatedStringIsAClearIoErrorNamingFileAndLine(@TempDir Path dir) throws IOException {
         Path broken = dir.resolve("broken.json");
