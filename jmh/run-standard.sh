@@ -5,9 +5,11 @@
 # docs/jmh/, and turns it into docs/performance.md, docs/performance-t*.svg and the README's
 # performance table (between its markers), every table labelled with the recorded CPU;
 # MemoryHarness writes docs/memory.md (Sys of the cross-thread pattern for segpool and its ablations).
-# About 15 minutes on the project's 2-core VM. Usage: jmh/run-standard.sh [extra JMH options]
+# Three forks per row (the figures are medians of the forks' means): about 45 minutes on the project's
+# 2-core VM; SEGPOOL_STANDARD_FORKS=1 takes 15 but is not a figure to quote (some forks settle slower).
+# Usage: jmh/run-standard.sh [extra JMH options, other than -f]
 #
-# To try the script without the full set (it takes the machine for 15 minutes), narrow it and
+# To try the script without the full set (it takes the machine for 45 minutes), narrow it and
 # write elsewhere: SEGPOOL_STANDARD_T1 and SEGPOOL_STANDARD_T2 replace the two include patterns
 # (T2 empty skips the 2-thread run), SEGPOOL_STANDARD_OUT is the folder for the JSON, the pages
 # and a copy of the README that gets the table (the committed README is then left alone), and
@@ -45,7 +47,7 @@ machine="$results/machine.properties"
   echo "load=$(cut -d' ' -f1 /proc/loadavg) before the run"
 } > "$machine"
 
-common=(-prof gc -f 1 -wi 2 -w 1 -i 3 -r 1 "$@")
+common=(-prof gc -f "${SEGPOOL_STANDARD_FORKS:-3}" -wi 2 -w 1 -i 3 -r 1 "$@")
 jsons=("$results/results-t1.json")
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" "$t1" "${common[@]}" -rf json -rff "$results/results-t1.json"
 if [ -n "$t2" ]; then
