@@ -315,19 +315,23 @@ final class Heap {
     }
 
     /**
-     * The block size of the handed-out block of a class of 64 B or more that starts exactly at
-     * {@code offset}, or a negative number (not such a block start, free, or frees unchecked so
-     * no state is kept): the view check's fast path, one load of the line the allocation wrote
-     * and one of the class table.
+     * The block size of the handed-out class block that starts exactly at {@code offset}, or a
+     * negative number (not a block start, free, or frees unchecked so no state is kept): the view
+     * check's fast path. One load for the classes of 64 B and up (the entry's position must be
+     * {@code offset}'s, else it is a neighbour's that starts elsewhere in the same 64 bytes), a
+     * second for the 16, 32 and 48 B classes, whose byte entry holds the size handed out and so
+     * names the class. The two tables never describe the same chunk, so at most one is nonzero.
      */
     long handedOutAt(long offset) {
-        if ((offset & 63) != 0) {
+        if ((offset & (SizeClasses.GRANULE - 1)) != 0) {
             return -1;
         }
-        // A 64-aligned offset is position 0: an entry with another position is a neighbour's
-        // (its block starts 16 to 48 bytes further on).
         int code = all.get(ValueLayout.JAVA_INT_UNALIGNED, intTable + BlockState.bigSlot(offset));
-        return code != 0 && BlockState.startsAt(code, 0) ? SizeClasses.size(BlockState.classOf(code)) : -1;
+        if (code != 0) {
+            return BlockState.startsAt(code, offset) ? SizeClasses.size(BlockState.classOf(code)) : -1;
+        }
+        long small = all.get(ValueLayout.JAVA_BYTE, byteTable + BlockState.smallSlot(offset)) - 1L;
+        return small < 0 ? -1 : (Math.max(small, 1) + 15) & -16;
     }
 
     /**
