@@ -79,13 +79,43 @@ final class Batches {
         }
     }
 
-    /** Frees {@code addresses[offset..offset+count)}, blocks of {@code size} bytes; all or none. */
+    /**
+     * Frees {@code addresses[offset..offset+count)}, blocks of {@code size} bytes; all or none.
+     * The caller's array is read once, into {@link #snapshot}: the blocks checked are the blocks
+     * freed, even if another thread writes the array meanwhile (else an entry changed after its
+     * check would put an unchecked, perhaps live, block on a free list).
+     */
     static void free(ThreadCache cache, long size, long[] addresses, int offset, int count) {
         int sizeClass = batchClass(size, addresses, offset, count);
-        markAllFree(cache, sizeClass, size, addresses, offset, count);
+        long[] blocks = snapshot(cache, addresses, offset, count);
+        free(cache, sizeClass, size, blocks, count);
+    }
+
+    /** The largest batch whose snapshot a cache keeps for the next: 8 KiB of longs. */
+    static final int KEPT_SNAPSHOT = 1024;
+
+    /**
+     * A copy of the batch's addresses in an array only this call uses: the cache's own (its owner,
+     * or the virtual thread holding the stripe, is the only caller) for batches of up to
+     * {@link #KEPT_SNAPSHOT} blocks, made at its first batch, so that those make no garbage; a new
+     * one above.
+     */
+    private static long[] snapshot(ThreadCache cache, long[] addresses, int offset, int count) {
+        long[] blocks;
+        if (count > KEPT_SNAPSHOT) {
+            blocks = new long[count];
+        } else if ((blocks = cache.batchSnapshot) == null) {
+            blocks = cache.batchSnapshot = new long[KEPT_SNAPSHOT];
+        }
+        System.arraycopy(addresses, offset, blocks, 0, count);
+        return blocks;
+    }
+
+    private static void free(ThreadCache cache, int sizeClass, long size, long[] blocks, int count) {
+        markAllFree(cache, sizeClass, size, blocks, 0, count);
         if ((cache.mode & ThreadCache.EXTRAS) != 0) {
             for (int i = 0; i < count; i++) {
-                long block = addresses[offset + i] - cache.base;
+                long block = blocks[i] - cache.base;
                 cache.undoRelease(sizeClass, block, size); // checked above; the single free does the rest
                 cache.release(block, size);
             }
@@ -101,13 +131,13 @@ final class Batches {
                 int n = (int) ring[ThreadCache.COUNT];
                 int room = (int) ring[ThreadCache.LIMIT] - n;
                 if (room == 0) {
-                    cache.put(sizeClass, addresses[offset + i] - cache.base, size); // spills a batch first
+                    cache.put(sizeClass, blocks[i] - cache.base, size); // spills a batch first
                     i++;
                     continue;
                 }
                 int run = Math.min(room, count - i);
                 for (int k = 0; k < run; k++) {
-                    ring[ThreadCache.HEADER + n + k] = addresses[offset + i + k] - cache.base;
+                    ring[ThreadCache.HEADER + n + k] = blocks[i + k] - cache.base;
                 }
                 ring[ThreadCache.COUNT] = n + run;
                 ring[ThreadCache.FREES] += run;
@@ -117,7 +147,7 @@ final class Batches {
             // The spill was refused (only close() does that): block i went back to handed out,
             // and so do the blocks after it, which never reached the ring.
             for (int k = i + 1; k < count; k++) {
-                cache.undoRelease(sizeClass, addresses[offset + k] - cache.base, size);
+                cache.undoRelease(sizeClass, blocks[k] - cache.base, size);
             }
             throw e;
         }
@@ -136,7 +166,10 @@ final class Batches {
         try {
             for (; i < count; i++) {
                 long block = addresses[offset + i] - cache.base;
-                if (cache.heap.pastTop(block) || (block & (SizeClasses.GRANULE - 1)) != 0) {
+                if (cache.heap.pastTop(block)) {
+                    throw cache.large.batchRefusal(cache.base + block, size);
+                }
+                if ((block & (SizeClasses.GRANULE - 1)) != 0) {
                     throw cache.checks.refuseFree(block, size);
                 }
                 if (!checked) {

@@ -101,7 +101,14 @@ final class BlockChecks {
         if (start != offset) {
             return Refusals.notBlockStart(heap.base + offset, size, offset - start, SizeClasses.size(sizeClass));
         }
-        return Refusals.wrongSize(heap.base + offset, size, BlockState.handedOutSize(heap, sizeClass, offset));
+        long blockSize = SizeClasses.size(sizeClass);
+        if (!checkFrees) {
+            // No state is kept: the block's class is all that is known, and the size is past it.
+            return Refusals.pastClass(heap.base + offset, size, blockSize);
+        }
+        long handedOut = BlockState.handedOutSize(heap, sizeClass, offset);
+        return handedOut < 0 ? Refusals.doubleFree(heap.base + offset, size, blockSize)
+                : Refusals.wrongSize(heap.base + offset, size, handedOut);
     }
 
     /**

@@ -301,16 +301,31 @@ final class CacheRegistry {
      * {@code trim()}: blocks virtual threads freed stay in the stripes' rings after those threads
      * end (a stripe has no owner that ends), out of the trim's reach otherwise. A stripe is taken
      * with its flag for the flush, as a virtual thread takes it, so none is flushed while in use;
-     * a held one is skipped. Returns the blocks given back.
+     * one held by a live thread is skipped, one whose holder ended holding it is taken over.
+     * Returns the blocks given back.
      */
     long flushIdleStripes() {
         long blocks = 0;
+        Thread self = Thread.currentThread();
         for (ThreadCache stripe : stripes) {
-            if (stripe != null && stripe.tryTake()) {
+            if (stripe == null) {
+                continue;
+            }
+            Thread holder = stripe.owner;
+            if (stripe.tryTake()) {
                 try {
                     blocks += RingCache.flush(stripe);
                 } finally {
                     stripe.giveBack();
+                }
+            } else if (holder != null && !holder.isAlive() && stripe.takeOver(holder, self)) {
+                // Its holder ended holding it (a leaked borrow): the flag stays taken, so take it
+                // over as a virtual thread's pick would, empty it and give it back.
+                stripe.depth = 1;
+                try {
+                    blocks += RingCache.flush(stripe);
+                } finally {
+                    releaseStripe(stripe);
                 }
             }
         }

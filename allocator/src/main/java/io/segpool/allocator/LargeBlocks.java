@@ -155,6 +155,33 @@ final class LargeBlocks {
     }
 
     /**
+     * What a batch free of {@code size} bytes at {@code address}, outside the heap, is refused
+     * with: the single free's refusal where it has one (not this allocator's, an interior
+     * address, a free block, another size), and for a large block of exactly that size, that a
+     * batch holds class blocks only. Changes nothing.
+     */
+    RuntimeException batchRefusal(long address, long size) {
+        Span span = ownSpan(address);
+        if (span == null) {
+            return Refusals.notFromHere(heap, address, size, null, SpanMap.lookup(address));
+        }
+        synchronized (this) {
+            if (address != span.base) {
+                return Refusals.notBlockStart(address, size, address - span.base, span.length);
+            }
+            if (span.largeSize < 0) {
+                return Refusals.doubleFree(address, size, span.length);
+            }
+            if (size != span.largeSize) {
+                return Refusals.wrongSize(address, size, span.largeSize);
+            }
+        }
+        return new IllegalArgumentException("freeBatch: the block at 0x" + Long.toHexString(address) + " of " + size
+                + " bytes is a large block (its alignment put it outside the size classes): a batch holds class"
+                + " blocks only; free it with freeAddress");
+    }
+
+    /**
      * The most recently freed cached span of exactly {@code length} bytes (lengths are rounded like
      * size classes, so a span serves every request that rounds to it), handed out; or null.
      */

@@ -113,6 +113,13 @@ final class Refusals {
                 + ": free the segment allocate returned, not a slice or a resized view");
     }
 
+    /** An unchecked free whose size is more than the class of the block at {@code address} holds. */
+    static IllegalArgumentException pastClass(long address, long size, long blockSize) {
+        return new IllegalArgumentException("free: " + describe(address, size) + " has " + size
+                + " bytes but the block there is of the " + blockSize + "-byte class: free the segment allocate"
+                + " returned, with the size it was allocated with");
+    }
+
     static IllegalStateException badBlockState(long address) {
         return new IllegalStateException("bad block state: block 0x" + Long.toHexString(address)
                 + " was in a free list while marked in use");

@@ -71,7 +71,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     /** The central stacks, by class: where refills and spills go. */
     final CentralStack[] centrals;
     /** Where a request above the classes, or a free of a segment not from the heap, goes. */
-    private final LargeBlocks large;
+    final LargeBlocks large;
     final BlockChecks checks;
     /** {@link #HAND_OUT_EXTRAS}, {@link #RELEASE_EXTRAS}: in instance fields so the JIT does not inline them. */
     private final MethodHandle handOutExtras = HAND_OUT_EXTRAS;
@@ -88,6 +88,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     private final boolean global;
     /** Per class: null until first use, then {@link #HEADER} longs and the class's slots. Owner only, plain. */
     final long[][] rings = new long[SizeClasses.count()][];
+    /** Where {@link Batches} copies a batch's addresses before it checks them; null until the first. Owner only. */
+    long[] batchSnapshot;
     /** True for a virtual-thread stripe, false for a platform thread's own cache. */
     final boolean shared;
     /**
@@ -539,7 +541,7 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * its scope, the global one, is never closed, so its liveness checks go), else from this
      * cache's field. {@code global} is final and never changes, so the branch is always predicted.
      */
-    MemorySegment heapSegment() {
+    private MemorySegment heapSegment() {
         return global ? GlobalAllocator.HEAP : all;
     }
 
@@ -549,23 +551,23 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
      * otherwise. Every one tests the same final boolean, which the JIT tests once per call.
      */
 
-    long base() {
+    private long base() {
         return global ? GlobalAllocator.BASE : base;
     }
 
-    long intTable() {
+    private long intTable() {
         return global ? GlobalAllocator.INT_TABLE : intTable;
     }
 
-    long byteTable() {
+    private long byteTable() {
         return global ? GlobalAllocator.BYTE_TABLE : byteTable;
     }
 
-    int mode() {
+    private int mode() {
         return global ? GlobalAllocator.MODE : mode;
     }
 
-    Heap heap() {
+    private Heap heap() {
         return global ? GlobalAllocator.HEAP_ROOM : heap;
     }
 
