@@ -1,5 +1,6 @@
 package io.segpool.pools;
 
+import io.segpool.allocator.MemoryLimitException;
 import io.segpool.allocator.NativeAllocator;
 
 import java.lang.foreign.MemorySegment;
@@ -24,6 +25,8 @@ final class SegmentChain {
 
     private final SegmentSource source;
     private final BigBlocks big;
+    /** The live stacks' kept segments, given back when the pool's limit refuses a new one. */
+    private final SpareRegistry spares;
     /** Addresses of the segments held, bottom first, and their views. */
     private long[] segments = new long[4];
     private MemorySegment[] views = new MemorySegment[4];
@@ -35,6 +38,7 @@ final class SegmentChain {
     SegmentChain(StackPool pool, NativeAllocator allocator, Thread owner) {
         this.source = new SegmentSource(pool, allocator, owner);
         this.big = new BigBlocks(allocator, pool.segmentSize());
+        this.spares = pool.spares();
         int capacity = (int) Math.min(Integer.MAX_VALUE, pool.stackCacheBytes() / pool.segmentSize());
         this.spare = allocator.config().debug() || capacity == 0 ? null : new SegmentCache(capacity);
         this.zeroed = allocator.config().zeroed();
@@ -70,11 +74,35 @@ final class SegmentChain {
             views = Arrays.copyOf(views, count * 2);
         }
         MemorySegment view = spare != null ? spare.take() : null;
-        view = view != null ? reuse(view) : source.take();
+        view = view != null ? reuse(view) : takeNew();
         segments[count] = view.address();
         views[count] = view;
         count++;
         return view;
+    }
+
+    /**
+     * A segment from the pool's allocator. The segments stacks keep count against the pool's memory
+     * limit as in use, so when the limit refuses, the live stacks' kept segments go back first (as
+     * {@link StackPool#trim()} takes them) and the take is tried once more: a stack's cache never
+     * makes another stack's growth fail. With none kept, the refusal stands and nothing changed.
+     */
+    private MemorySegment takeNew() {
+        try {
+            return source.take();
+        } catch (MemoryLimitException full) {
+            long freed;
+            try {
+                freed = spares.freeSpares();
+            } catch (RuntimeException | Error e) {
+                full.addSuppressed(e);
+                throw full;
+            }
+            if (freed == 0) {
+                throw full;
+            }
+            return source.take();
+        }
     }
 
     /**

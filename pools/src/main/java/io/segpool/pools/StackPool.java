@@ -40,6 +40,12 @@ public final class StackPool extends PoolBase {
      * thread's stack does crosses its segment edges again without calling the allocator.
      */
     public static final long DEFAULT_STACK_CACHE_BYTES = 1024 * 1024;
+    /**
+     * The most segments one stack may keep: {@code stackCacheBytes / segmentSize} at most this. A
+     * stack's slots are made at its first keep and every {@link #trim()} passes over them, so the
+     * bound keeps both small (32 KiB of slots per stack at most).
+     */
+    public static final int MAX_KEPT_SEGMENTS = 4096;
 
     private final long segmentSize;
     private final long stackCacheBytes;
@@ -122,12 +128,13 @@ public final class StackPool extends PoolBase {
      *
      * @param segmentSize the bytes of every segment: a power of two from {@link #MIN_SEGMENT_SIZE}
      *                    to {@link #MAX_SEGMENT_SIZE}
-     * @param stackCacheBytes the most bytes of emptied segments one stack keeps, 0 or more; the
-     *                        default is {@link #DEFAULT_STACK_CACHE_BYTES}
+     * @param stackCacheBytes the most bytes of emptied segments one stack keeps, 0 to
+     *                        {@link #MAX_KEPT_SEGMENTS} segments' worth; the default is
+     *                        {@link #DEFAULT_STACK_CACHE_BYTES}
      * @param config the settings of the pool's own allocator: name, memory limit, debug, ...
      * @return a new pool; close it to give its memory back
      * @throws IllegalArgumentException if {@code segmentSize} is not a power of two in that range,
-     *         or {@code stackCacheBytes} is negative
+     *         or {@code stackCacheBytes} is negative or more than {@link #MAX_KEPT_SEGMENTS} segments
      * @throws NullPointerException if {@code config} is null
      */
     public static StackPool create(long segmentSize, long stackCacheBytes, AllocatorConfig config) {
@@ -144,6 +151,11 @@ public final class StackPool extends PoolBase {
                 || NativeAllocator.blockSize(segmentSize - 1) != segmentSize) {
             throw new IllegalStateException("bad stack class: segment size " + segmentSize
                     + " is not a size class of the allocator");
+        }
+        if (stackCacheBytes / segmentSize > MAX_KEPT_SEGMENTS) {
+            throw new IllegalArgumentException("stack cache bytes " + stackCacheBytes + " would keep "
+                    + stackCacheBytes / segmentSize + " segments of " + segmentSize + " bytes per stack: at most "
+                    + MAX_KEPT_SEGMENTS + " (" + MAX_KEPT_SEGMENTS * segmentSize + " bytes)");
         }
         return new StackPool(segmentSize, stackCacheBytes, config);
     }

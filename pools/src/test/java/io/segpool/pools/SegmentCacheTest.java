@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A stack keeps the segments its frames' closes empty, up to the pool's per-stack bound, so that a
  * deep recursion that repeats takes none of its segments from the allocator again; the kept
  * segments count in StackInuse and go back on the stack's close, its flush and the pool's trim.
- * The concurrent trim is in {@link SegmentCacheRaceTest}.
+ * The concurrent trim is in {@link StackCacheTrimRaceTest}.
  */
 @Timeout(60)
 class SegmentCacheTest {
@@ -133,6 +133,29 @@ class SegmentCacheTest {
             assertEquals(before.mallocs() + 8, stats(pool).mallocs(), "every segment from the allocator");
         }
         assertThrows(IllegalArgumentException.class, () -> StackPool.create(SEGMENT, -1, AllocatorConfig.defaults()));
+    }
+
+    /**
+     * A bound past {@link StackPool#MAX_KEPT_SEGMENTS} segments is refused, naming the value and the
+     * rule: a stack's slots are made at its first keep and a trim passes over them, so a huge bound
+     * would fail the first frame close that keeps a segment, or make every trim slow.
+     */
+    @Test
+    void aStackCacheOfMoreThanTheMostSegmentsIsRefused() {
+        long most = StackPool.MAX_KEPT_SEGMENTS * SEGMENT;
+        try (StackPool pool = StackPool.create(SEGMENT, most + SEGMENT - 1, AllocatorConfig.defaults());
+             SegmentedStack stack = pool.newStack()) {
+            recurse(stack, 64, 3); // the largest bound keeps, frees and trims as any other
+            assertEquals(8, stack.segmentsKept());
+            pool.trim();
+            assertEquals(0, stack.segmentsKept());
+        }
+        for (long bytes : new long[] {most + SEGMENT, Long.MAX_VALUE}) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> StackPool.create(SEGMENT, bytes, AllocatorConfig.defaults()));
+            assertTrue(refused.getMessage().contains("stack cache bytes " + bytes)
+                    && refused.getMessage().contains("at most " + StackPool.MAX_KEPT_SEGMENTS), refused.getMessage());
+        }
     }
 
     @Test

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A stack keeps the segment a frame's close empties as its spare, and the next frame that crosses
  * the same edge takes it back without calling the allocator; the spare counts in StackInuse and
  * goes back on the stack's close, its flush and the pool's trim. The concurrent trim is in
- * {@link SpareTrimRaceTest}.
+ * {@link StackCacheTrimRaceTest}.
  */
 @Timeout(60)
 class SpareSegmentTest {
