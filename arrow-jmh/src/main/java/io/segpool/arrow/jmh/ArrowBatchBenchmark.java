@@ -1,10 +1,5 @@
 package io.segpool.arrow.jmh;
 
-import io.segpool.arrow.SegpoolArrow;
-
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.memory.unsafe.UnsafeAllocationManager;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -19,7 +14,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,8 +30,6 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class ArrowBatchBenchmark {
 
-    private static final byte[] TEXT = "segpool-arrow-16".getBytes(StandardCharsets.US_ASCII);
-
     /** The manager: {@code segpool} or {@code unsafe}. */
     @Param({"segpool", "unsafe"})
     public String manager;
@@ -46,28 +38,18 @@ public class ArrowBatchBenchmark {
     @Param({"1024", "65536", "1048576"})
     public int rows;
 
-    private SegpoolArrow memory;
-    private BufferAllocator root;
+    private Managers.Root root;
 
     /** Makes the root allocator of the manager under test. */
     @Setup(Level.Trial)
     public void setUp() {
-        if (manager.equals("segpool")) {
-            memory = SegpoolArrow.create();
-            root = memory.newRootAllocator(Long.MAX_VALUE);
-        } else {
-            root = new RootAllocator(RootAllocator.configBuilder()
-                    .allocationManagerFactory(UnsafeAllocationManager.FACTORY).build());
-        }
+        root = Managers.open(manager);
     }
 
     /** Closes the root, and segpool's factory (which unmaps). */
     @TearDown(Level.Trial)
     public void tearDown() {
         root.close();
-        if (memory != null) {
-            memory.close();
-        }
     }
 
     /**
@@ -77,16 +59,9 @@ public class ArrowBatchBenchmark {
      */
     @Benchmark
     public long buildAndClose() {
-        IntVector ids = new IntVector("id", root);
-        VarCharVector names = new VarCharVector("name", root);
-        try (VectorSchemaRoot batch = VectorSchemaRoot.of(ids, names)) {
-            ids.allocateNew(rows);
-            names.allocateNew((long) rows * TEXT.length, rows);
-            for (int i = 0; i < rows; i++) {
-                ids.set(i, i);
-                names.set(i, TEXT);
-            }
-            batch.setRowCount(rows);
+        try (VectorSchemaRoot batch = Managers.build(root.allocator(), rows)) {
+            IntVector ids = (IntVector) batch.getVector("id");
+            VarCharVector names = (VarCharVector) batch.getVector("name");
             return ids.get(rows - 1) + names.getEndOffset(rows - 1);
         }
     }
@@ -98,12 +73,12 @@ public class ArrowBatchBenchmark {
      */
     @Benchmark
     public long alloc() {
-        IntVector ids = new IntVector("id", root);
-        VarCharVector names = new VarCharVector("name", root);
+        IntVector ids = new IntVector("id", root.allocator());
+        VarCharVector names = new VarCharVector("name", root.allocator());
         try (VectorSchemaRoot batch = VectorSchemaRoot.of(ids, names)) {
             ids.allocateNew(rows);
-            names.allocateNew((long) rows * TEXT.length, rows);
-            return root.getAllocatedMemory();
+            names.allocateNew((long) rows * Managers.TEXT.length, rows);
+            return root.allocator().getAllocatedMemory();
         }
     }
 }

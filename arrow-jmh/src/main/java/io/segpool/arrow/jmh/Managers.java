@@ -12,11 +12,11 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The root allocator of each manager the newer benchmarks compare, and the batch they all build:
- * an int and a 16-byte string column, every row set. One place, so that the IPC and hand-off
- * benchmarks measure the same batch on the same roots. Arrow's Netty manager is not among them:
- * its Netty patch pins a Netty older than 4.2 and does not start on Java 25 without Unsafe access
- * to Netty's internals.
+ * The root allocator of each manager the benchmarks compare, and the batch they all build:
+ * an int and a 16-byte string column, every row set. One place, so that the batch, IPC and
+ * hand-off benchmarks measure the same batch on the same roots. Arrow's Netty manager is not
+ * among them: its Netty patch pins a Netty older than 4.2 and does not start on Java 25 without
+ * Unsafe access to Netty's internals.
  */
 final class Managers {
 
