@@ -176,8 +176,14 @@ final class SegmentChain {
             count--;
             MemorySegment view = views[count];
             views[count] = null;
-            if (giveBack && spare != null && spare.keep(view)) {
-                continue;
+            if (giveBack && spare != null) {
+                try {
+                    if (spare.keep(view)) {
+                        continue;
+                    }
+                } catch (RuntimeException | Error e) { // the cache's first slots could not be made: give it back
+                    failure = Failures.add(failure, e);
+                }
             }
             if (giveBack) {
                 try {

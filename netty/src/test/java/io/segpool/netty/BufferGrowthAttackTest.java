@@ -18,14 +18,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The review's attacks on {@link SegpoolByteBuf}'s growth, which the other tests try only inside
+ * Attacks on {@link SegpoolByteBuf}'s growth, which the other tests try only inside
  * the class blocks: growth past {@link NativeAllocator#MAX_CLASS_SIZE} into a large block and
  * back into a class block, growth on a thread other than the one that made the buffer (a platform
  * thread and a virtual one, whose carrier is none), a refused growth, and the views of a grown
  * buffer after its release. Each must keep the bytes, free each block once, and end idle.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class ReviewNettyBufferAttackTest {
+class BufferGrowthAttackTest {
 
     private static final int LARGE = 3 << 20;
 

@@ -1,6 +1,5 @@
 package io.segpool.allocator;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -11,18 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * The review's attacks on {@link NativeAllocator#freeAddress(long, long)} with a wrong size: the
- * refusal must name the rule the call broke. A size above the classes on a free block, and (with
- * checks off) a size too big for the block's class, are refused by {@code BlockChecks.refuseFree},
- * which reads the size the block was handed out with from the state table: -1 for a free block,
- * and always -1 with checks off, since no state is kept.
+ * Attacks on {@link NativeAllocator#freeAddress(long, long)} with a wrong size: the
+ * refusal must name the rule the call broke. A size above the classes on a free block is a double
+ * free, and (with checks off, when no state is kept) a size too big for the block's class names the
+ * class; neither may say the block "was allocated with -1", as {@code BlockChecks.refuseFree} once
+ * did, reading the state table's -1 for a free or untracked block as a size.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class ReviewAddressAttackTest {
+class FreeRefusalWordingTest {
 
     @Test
-    @Disabled("defect: BlockChecks.refuseFree builds Refusals.wrongSize from handedOutSize = -1 for a free block:"
-            + " 'the block was allocated with -1', where a double free is meant")
     void aFreeBlockFreedWithASizeAboveTheClassesIsNotSaidToBeAllocatedWithMinusOne() {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             long block = allocator.allocateAddress(64);
@@ -34,8 +31,6 @@ class ReviewAddressAttackTest {
     }
 
     @Test
-    @Disabled("defect: with checkFrees off BlockChecks.refuseFree still reads the (never written) state table, so a"
-            + " size too big for the block's class is refused as 'allocated with -1'")
     void anUncheckedFreeTooBigForTheClassNamesTheClassNotMinusOne() {
         try (NativeAllocator allocator = NativeAllocator.create(AllocatorConfig.defaults().withCheckFrees(false))) {
             long block = allocator.allocateAddress(48);

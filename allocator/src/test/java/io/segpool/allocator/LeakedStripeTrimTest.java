@@ -1,7 +1,6 @@
 package io.segpool.allocator;
 
 import io.segpool.stats.MemStats;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -14,18 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The review's attack on the virtual-thread stripes: a thread that dies holding one. Its stripe
+ * An attack on the virtual-thread stripes: a thread that dies holding one. Its stripe
  * comes back to the next virtual thread whose pick passes over it ({@link LeakedBorrowTest}), but
- * {@link NativeAllocator#trim()}, which "empties every stripe no thread holds" ({@link StripeTrimTest}),
- * skips it: {@code CacheRegistry.flushIdleStripes} only flushes a stripe whose flag it can take,
- * and a dead holder's flag stays taken.
+ * {@link NativeAllocator#trim()}, which empties every stripe no live thread holds
+ * ({@link StripeTrimTest}), must reach it too: a dead holder's flag stays taken, so the trim takes
+ * the stripe over as a virtual thread's pick would, empties it and gives it back.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class ReviewStripeAttackTest {
+class LeakedStripeTrimTest {
 
     @Test
-    @Disabled("defect: CacheRegistry.flushIdleStripes skips a stripe whose holder ended without close():"
-            + " trim() never reaches its ring's blocks until another virtual thread takes the stripe over")
     void aStripeLeftByAnEndedBorrowerIsEmptiedByTrim() throws Exception {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             AtomicReference<Throwable> failure = new AtomicReference<>();

@@ -6,16 +6,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The child JVM of {@link ReviewGlobalAttackTest}: {@code refused} expects every
+ * The child JVM of {@link GlobalMisconfigTest}: {@code refused} expects every
  * {@link NativeAllocator#global()} call to throw the property's {@link IllegalArgumentException}
  * (not an {@link ExceptionInInitializerError} once, then {@link NoClassDefFoundError});
  * {@code limited} runs the global allocator into its {@code -Dsegpool.global.memoryLimit} with
  * single and batch calls and checks that it refuses, keeps serving and loses no byte. Prints
  * {@code GLOBAL-ATTACK-OK} and the mode, or throws (exit code 1).
  */
-public final class GlobalAttackMain {
+public final class GlobalMisconfigMain {
 
-    private GlobalAttackMain() {
+    private GlobalMisconfigMain() {
     }
 
     public static void main(String[] args) {
