@@ -165,18 +165,11 @@ final class LargeBlocks {
         if (span == null) {
             return Refusals.notFromHere(heap, address, size, null, SpanMap.lookup(address));
         }
+        RuntimeException refused;
         synchronized (this) {
-            if (address != span.base) {
-                return Refusals.notBlockStart(address, size, address - span.base, span.length);
-            }
-            if (span.largeSize < 0) {
-                return Refusals.doubleFree(address, size, span.length);
-            }
-            if (size != span.largeSize) {
-                return Refusals.wrongSize(address, size, span.largeSize);
-            }
+            refused = releaseRefusal(span, address, size);
         }
-        return new IllegalArgumentException("freeBatch: the block at 0x" + Long.toHexString(address) + " of " + size
+        return refused != null ? refused : new IllegalArgumentException("freeBatch: the block at 0x" + Long.toHexString(address) + " of " + size
                 + " bytes is a large block (its alignment put it outside the size classes): a batch holds class"
                 + " blocks only; free it with freeAddress");
     }
@@ -205,17 +198,26 @@ final class LargeBlocks {
         return span;
     }
 
+    /**
+     * Why a free of {@code size} bytes at {@code address} may not release {@code span}: not its
+     * start, already free, or another size; null when it may. Under this allocator's lock.
+     */
+    private RuntimeException releaseRefusal(Span span, long address, long size) {
+        if (address != span.base) {
+            return Refusals.notBlockStart(address, size, address - span.base, span.length);
+        }
+        if (span.largeSize < 0) {
+            return Refusals.doubleFree(address, size, span.length);
+        }
+        return size != span.largeSize ? Refusals.wrongSize(address, size, span.largeSize) : null;
+    }
+
     private void release(Span span, long address, long size) {
         List<Span> evicted;
         synchronized (this) {
-            if (address != span.base) {
-                throw Refusals.notBlockStart(address, size, address - span.base, span.length);
-            }
-            if (span.largeSize < 0) {
-                throw Refusals.doubleFree(address, size, span.length);
-            }
-            if (size != span.largeSize) {
-                throw Refusals.wrongSize(address, size, span.largeSize);
+            RuntimeException refused = releaseRefusal(span, address, size);
+            if (refused != null) {
+                throw refused;
             }
             span.largeSize = -1;
             if (stampFrees) {
