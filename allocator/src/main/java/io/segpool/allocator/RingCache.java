@@ -18,7 +18,11 @@ import java.lang.invoke.VarHandle;
  * {@link SizeClasses#RING_BYTES} / size above, at least one block; a batch is half a ring, at least one block.
  * 256 KiB per ring keeps the classes that stack segments and buffers use (4 to 8 KiB) at the full 32
  * blocks, where the hot path's hit rate matters, while a thread that frees 1 MiB blocks keeps one,
- * not 32 MiB of them out of {@code trim()}'s reach.
+ * not 32 MiB of them out of {@code trim()}'s reach. A large ring (classes above 64 KiB) has
+ * {@link SizeClasses#LARGE_RING_SLOTS} slots and grows into them by one block when a free finds it
+ * full, while the thread's growth over all large classes stays within
+ * {@link SizeClasses#LARGE_RING_BUDGET} (4 MiB): a thread that frees an Arrow batch's buffers keeps
+ * them for the next batch. {@link #flush} gives the growth back.
  *
  * <p>Only the cache's owner writes a ring, with plain stores on every path (for a stripe: the
  * thread holding its flag; for a dead thread's cache: the reclaimer, after the thread's death made
@@ -68,8 +72,14 @@ final class RingCache {
      * it cannot undo or fail the free.
      */
     static void putSlow(ThreadCache cache, int sizeClass, long[] ring, long offset, long size) {
-        CentralStack central = cache.centrals[sizeClass];
         int capacity = (int) ring[ThreadCache.LIMIT];
+        if (grow(cache, sizeClass, ring, capacity)) {
+            ring[ThreadCache.HEADER + capacity] = offset;
+            ring[ThreadCache.COUNT] = capacity + 1;
+            ring[ThreadCache.FREES]++;
+            return;
+        }
+        CentralStack central = cache.centrals[sizeClass];
         int batch = SizeClasses.batch(sizeClass);
         try {
             cache.rooms.live().check();
@@ -90,19 +100,45 @@ final class RingCache {
     }
 
     /**
+     * A full large ring's growth by one block, when it has a spare slot and the block fits in what
+     * is left of the cache's {@link SizeClasses#LARGE_RING_BUDGET}: the free then stays in the ring.
+     * Nothing can throw here, so the free needs no undo.
+     */
+    private static boolean grow(ThreadCache cache, int sizeClass, long[] ring, int capacity) {
+        long size = SizeClasses.size(sizeClass);
+        if (capacity == ring.length - ThreadCache.HEADER || cache.grantedRingBytes + size > SizeClasses.LARGE_RING_BUDGET) {
+            return false;
+        }
+        cache.grantedRingBytes += size;
+        ring[ThreadCache.LIMIT] = capacity + 1;
+        return true;
+    }
+
+    /**
      * Gives every block of a cache that no thread uses any more (or whose owner flushes it) to the
-     * central stacks, each class under the cached-bytes limit as a spill is.
+     * central stacks, each class under the cached-bytes limit as a spill is, and the large rings'
+     * growth back to the budget: each ring's limit is its capacity again.
      */
     static long flush(ThreadCache cache) {
         long blocks = 0;
         for (int c = 0; c < cache.rings.length; c++) {
             long[] ring = cache.rings[c];
-            if (ring != null && ring[ThreadCache.COUNT] > 0) {
-                int n = (int) ring[ThreadCache.COUNT];
+            if (ring == null) {
+                continue;
+            }
+            int n = (int) ring[ThreadCache.COUNT];
+            if (n > 0) {
                 cache.centrals[c].reclaim(ring, ThreadCache.HEADER, n);
                 ring[ThreadCache.BATCHED_OUT] += n;
                 ring[ThreadCache.COUNT] = 0L;
                 blocks += n;
+            }
+            // Only once empty, so that a count never exceeds its limit; the grant shrinks ring by
+            // ring, so that a flush stopped part way (a reclaim that threw) leaves it exact.
+            int capacity = SizeClasses.ringCapacity(c);
+            cache.grantedRingBytes -= (ring[ThreadCache.LIMIT] - capacity) * SizeClasses.size(c);
+            ring[ThreadCache.LIMIT] = capacity;
+            if (n > 0) {
                 cache.rooms.pressure().releaseOverLimit(c);
             }
         }

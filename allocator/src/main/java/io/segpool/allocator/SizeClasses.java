@@ -101,9 +101,33 @@ final class SizeClasses {
     /**
      * Blocks a ring of class {@code index} holds at most: 32, or fewer so that they fit in
      * {@link #RING_BYTES} (at least one). The Go runtime bounds its stack cache in bytes the same way.
+     * A large ring ({@link #isLargeRing}) starts at this and may grow past it within the thread's
+     * {@link #LARGE_RING_BUDGET}.
      */
     static int ringCapacity(int index) {
         return RING_CAPACITIES[index];
+    }
+
+    /** Classes above this size (64 KiB) have large rings: {@link #LARGE_RING_SLOTS} slots, grown into within a budget. */
+    static final long LARGE_RING_CLASS = 64 << 10;
+    /** The slots of a large ring: enough for the buffers of one Arrow vector batch (validity, offsets, data). */
+    static final int LARGE_RING_SLOTS = 4;
+    /**
+     * The bytes by which one thread's large rings may grow past their {@link #ringCapacity}, over all
+     * large classes together (4 MiB): a thread that frees several blocks of a large class in a row
+     * keeps them, instead of sending every one but the first to the central stack, while the thread's
+     * cache stays bounded. The grant goes back when the cache is flushed.
+     */
+    static final long LARGE_RING_BUDGET = 4 << 20;
+
+    /** True for a class whose ring may grow past its capacity: blocks above {@link #LARGE_RING_CLASS}. */
+    static boolean isLargeRing(int index) {
+        return SIZES[index] > LARGE_RING_CLASS;
+    }
+
+    /** The slots a ring of class {@code index} is made with: its capacity, or {@link #LARGE_RING_SLOTS} for a large ring. */
+    static int ringSlots(int index) {
+        return isLargeRing(index) ? Math.max(LARGE_RING_SLOTS, RING_CAPACITIES[index]) : RING_CAPACITIES[index];
     }
 
     /** Blocks a ring of class {@code index} takes from or gives to its central stack at once: half its capacity, at least one. */

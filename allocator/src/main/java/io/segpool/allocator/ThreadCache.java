@@ -25,8 +25,8 @@ import java.lang.invoke.VarHandle;
 public final class ThreadCache implements SegmentAllocator, AutoCloseable {
 
     /**
-     * Ring layout: the count, the ring's capacity in blocks ({@link SizeClasses#ringCapacity}: its byte
-     * bound), the frees into it (counted per call), the blocks that came in and went out in
+     * Ring layout: the count, the ring's limit in blocks ({@link SizeClasses#ringCapacity}: its byte
+     * bound; a large ring's grows into its spare slots, see {@link RingCache#putSlow}), the frees into it (counted per call), the blocks that came in and went out in
      * batches (counted on the slow path), then the slots (a stack: the newest block on top).
      * Mallocs are not counted per call: they follow from the others, {@code in - out + frees -
      * count} ({@link RingCache#mallocs}), which saves the hot path a store. The header's five longs
@@ -90,6 +90,11 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     final long[][] rings = new long[SizeClasses.count()][];
     /** Where {@link Batches} copies a batch's addresses before it checks them; null until the first. Owner only. */
     long[] batchSnapshot;
+    /**
+     * Bytes by which this cache's large rings have grown past their capacity, at most
+     * {@link SizeClasses#LARGE_RING_BUDGET}; back to 0 when the cache is flushed. Owner only.
+     */
+    long grantedRingBytes;
     /** True for a virtual-thread stripe, false for a platform thread's own cache. */
     final boolean shared;
     /**
@@ -524,9 +529,8 @@ public final class ThreadCache implements SegmentAllocator, AutoCloseable {
     }
 
     long[] newRing(int sizeClass) {
-        int capacity = SizeClasses.ringCapacity(sizeClass);
-        long[] ring = new long[HEADER + capacity];
-        ring[LIMIT] = capacity;
+        long[] ring = new long[HEADER + SizeClasses.ringSlots(sizeClass)];
+        ring[LIMIT] = SizeClasses.ringCapacity(sizeClass);
         rings[sizeClass] = ring;
         return ring;
     }

@@ -25,7 +25,7 @@ class MemoryInBytesTest {
     private static final long MiB = 1 << 20;
 
     @Test
-    void aThreadFreeing1MiBBlocksHoldsAtMostItsRingsByteBoundAndNothingAfterFlush() {
+    void aThreadFreeing1MiBBlocksHoldsAtMostItsRingsByteBoundAndGrowthAndNothingAfterFlush() {
         try (NativeAllocator allocator = NativeAllocator.create()) {
             ThreadCache cache = allocator.threadCache();
             List<MemorySegment> held = new ArrayList<>();
@@ -35,9 +35,11 @@ class MemoryInBytesTest {
             held.forEach(cache::free);
             MemStats stats = TestSupport.stats(allocator);
             int oneMiB = SizeClasses.classOf(MiB);
-            long bound = SizeClasses.ringCapacity(oneMiB) * MiB;
-            assertTrue(bound <= Math.max(SizeClasses.RING_BYTES, MiB), "ring bound " + bound);
+            long ringBound = SizeClasses.ringCapacity(oneMiB) * MiB;
+            assertTrue(ringBound <= Math.max(SizeClasses.RING_BYTES, MiB), "ring bound " + ringBound);
+            long bound = ringBound + SizeClasses.LARGE_RING_BUDGET;
             assertTrue(stats.cached() <= bound, "40 MiB freed, the ring keeps " + stats.cached() + " > " + bound);
+            assertEquals(SizeClasses.ringSlots(oneMiB) * MiB, stats.cached(), "the one-block ring grew into its slots");
             assertEquals(40 * MiB, stats.cached() + stats.central(), "every freed byte is cached or central\n" + stats);
             assertEquals(SizeClasses.ringCapacity(oneMiB), stats.classRingCapacity(oneMiB));
             assertEquals(SizeClasses.batch(oneMiB), stats.classBatch(oneMiB));

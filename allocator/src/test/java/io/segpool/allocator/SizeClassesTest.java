@@ -81,6 +81,14 @@ class SizeClassesTest {
                 assertEquals(32, capacity, "class " + size + " keeps the full 32 slots");
                 assertEquals(16, SizeClasses.batch(c), "class " + size);
             }
+            int slots = SizeClasses.ringSlots(c);
+            if (size > SizeClasses.LARGE_RING_CLASS) {
+                assertTrue(SizeClasses.isLargeRing(c), "class " + size);
+                assertEquals(Math.max(SizeClasses.LARGE_RING_SLOTS, capacity), slots, "class " + size + ": a large ring's slots");
+                assertTrue(capacity < slots, "class " + size + " has room to grow");
+            } else {
+                assertEquals(capacity, slots, "class " + size + " never grows");
+            }
         }
     }
 

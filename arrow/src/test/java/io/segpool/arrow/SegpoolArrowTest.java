@@ -145,4 +145,27 @@ class SegpoolArrowTest {
             assertTrue(after.sys() - after.released() < 16L << 20, "resident after close: " + (after.sys() - after.released()));
         }
     }
+
+    /**
+     * The closing thread freed the batch's buffers into its own rings, which grow to hold four
+     * large blocks and which no trim reaches while the thread lives: the root's close flushes
+     * them first, so nothing stays resident.
+     */
+    @Test
+    void closingTheRootGivesBackWhatTheClosingThreadsRingsHeld() {
+        try (SegpoolArrow memory = SegpoolArrow.create(AllocatorConfig.defaults())) {
+            BufferAllocator root = memory.newRootAllocator(Long.MAX_VALUE);
+            List<ArrowBuf> buffers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                buffers.add(root.buffer(1 << 20));
+            }
+            buffers.forEach(ArrowBuf::close);
+            MemStats held = stats(memory);
+            assertEquals(4L << 20, held.cached(), "the closing thread's large ring kept all four\n" + held);
+            root.close();
+            MemStats after = stats(memory);
+            assertEquals(0, after.cached(), "the root's close flushed the closing thread's rings\n" + after);
+            assertEquals(after.sys(), after.released(), "and trimmed everything: nothing resident\n" + after);
+        }
+    }
 }

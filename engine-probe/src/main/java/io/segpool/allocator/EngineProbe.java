@@ -60,9 +60,14 @@ public final class EngineProbe {
         return SizeClasses.blocksPerChunk(sizeClass) * SizeClasses.size(sizeClass);
     }
 
-    /** Blocks a ring of class {@code sizeClass} holds at most. */
+    /** Blocks a fresh ring of class {@code sizeClass} holds before it spills (a large ring may then grow: {@link #ringSlots}). */
     public int ringCapacity(int sizeClass) {
         return SizeClasses.ringCapacity(sizeClass);
+    }
+
+    /** Slots a ring of class {@code sizeClass} has: its capacity, or more for a large ring, which grows into them. */
+    public int ringSlots(int sizeClass) {
+        return SizeClasses.ringSlots(sizeClass);
     }
 
     /**

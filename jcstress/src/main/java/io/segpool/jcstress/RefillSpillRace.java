@@ -15,12 +15,13 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
  * A refill racing a spill on one class, through the public API only. Each actor, on a fresh ring:
- * allocates one block (a refill), frees a ring's capacity and one more of the blocks the state
- * allocated (a free finds the ring full and spills a batch), then allocates that many and one more
+ * allocates one block (a refill), frees as many of the blocks the state allocated as the ring has
+ * slots, and one more (a free finds the ring full, grown into its slots if it is a large ring, and
+ * spills a batch), then allocates that many and one more
  * (the ring runs dry and refills). The two threads' refills and spills meet on the class's central
  * stack; the blocks an actor ends up holding may have been freed by the other, but no block is
  * held by both. Each state takes the next of the {@link SizeCase} sizes (for 1024 B: 33 freed, 34
- * kept; for the one-block ring of 256 KiB: 2 and 3).
+ * kept; for the one-block ring of 256 KiB, which grows into four slots: 5 and 6).
  *
  * <p>jcstress builds a state on one of the actor threads, so the state's allocations would leave
  * blocks in that actor's ring; the constructor flushes that ring, so both actors start fresh.
@@ -40,7 +41,7 @@ public class RefillSpillRace {
 
     private final SizeCase sizes = SizeCase.next();
     private final long size = sizes.size();
-    private final int freed = sizes.capacity() + 1;
+    private final int freed = sizes.slots() + 1;
     private final int kept = 1 + freed;
     private final NativeAllocator allocator = RaceChecks.newAllocator();
     private final long[] toFree1 = new long[freed];

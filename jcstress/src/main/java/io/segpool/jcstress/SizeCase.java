@@ -13,18 +13,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The races do not depend on the size, but the paths do: the 16 B class keeps its block state
  * as the size alone, 64 B has one state entry per block, 80 B spans two and sits in chunks of
- * five 64 KiB granules, 1024 B is the common case, and 256 KiB has a one-block ring, a one-block
- * batch and one-block chunks (every refill carves a chunk, every trim of a free block releases
- * one). Each state takes the next case in turn ({@link #next()}), so one test class covers them
+ * five 64 KiB granules, 1024 B is the common case, and 256 KiB has a one-block ring that grows
+ * into four slots, a one-block batch and one-block chunks (every refill carves a chunk, every trim
+ * of a free block releases one). Each state takes the next case in turn ({@link #next()}), so one test class covers them
  * all in the time it took to cover one, and its result rows name the size.
  *
  * @param size       the request and block size, in bytes
  * @param sizeClass  the allocator's index of the class
- * @param capacity   the most blocks a ring of the class holds
+ * @param capacity   the blocks a fresh ring of the class holds before it spills or grows
+ * @param slots      the most blocks a ring of the class can hold: the capacity, or four for a large ring
  * @param batch      the blocks a refill takes and a spill gives at once
  * @param chunkBytes the bytes of one chunk of the class
  */
-record SizeCase(long size, int sizeClass, int capacity, int batch, long chunkBytes) {
+record SizeCase(long size, int sizeClass, int capacity, int slots, int batch, long chunkBytes) {
 
     /** The sizes the parameterized shapes cycle through. */
     static final long[] SIZES = {16, 64, 80, 1024, 256 << 10};
@@ -48,11 +49,12 @@ record SizeCase(long size, int sizeClass, int capacity, int batch, long chunkByt
                 throw new IllegalStateException(SIZES[i] + " B is no size class: the class holding it is "
                         + stats.classSize(c) + " B");
             }
-            CASES[i] = new SizeCase(SIZES[i], c, stats.classRingCapacity(c), stats.classBatch(c),
+            CASES[i] = new SizeCase(SIZES[i], c, stats.classRingCapacity(c), engine.ringSlots(c), stats.classBatch(c),
                     stats.classChunkBytes(c));
         }
         int c = engine.sizeClassOf(1024);
-        DEFAULT = new SizeCase(1024, c, stats.classRingCapacity(c), stats.classBatch(c), stats.classChunkBytes(c));
+        DEFAULT = new SizeCase(1024, c, stats.classRingCapacity(c), engine.ringSlots(c), stats.classBatch(c),
+                stats.classChunkBytes(c));
     }
 
     /**

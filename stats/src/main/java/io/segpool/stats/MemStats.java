@@ -65,7 +65,11 @@ public final class MemStats {
 
     /**
      * {@return bytes of free blocks held in thread ring caches} A ring holds at most
-     * {@link #classRingCapacity(int)} blocks of its class: up to 32 blocks and up to 256 KiB.
+     * {@link #classRingCapacity(int)} blocks of its class: up to 32 blocks and up to 256 KiB. The
+     * rings of the classes above 64 KiB may grow past that to four blocks each, while one thread's
+     * growth over all of them stays within 4 MiB; a flush of the cache (the owner's, an ended
+     * thread's reclaim, a trim of the idle virtual-thread stripes) gives the growth back. So one thread holds at most the
+     * sum of its rings' capacities plus 4 MiB.
      */
     public long cached() { return cached; }
 
@@ -304,7 +308,8 @@ public final class MemStats {
 
     /**
      * The most free blocks of class {@code i} one thread's ring holds: 32 up to 8 KiB, fewer above
-     * so that a ring holds at most 256 KiB (or one block).
+     * so that a ring holds at most 256 KiB (or one block). A ring of a class above 64 KiB starts
+     * there and may grow to four blocks within its thread's 4 MiB budget (see {@link #cached()}).
      *
      * @param i the class index, 0 to {@link #classCount()} - 1
      * @return the ring capacity in blocks

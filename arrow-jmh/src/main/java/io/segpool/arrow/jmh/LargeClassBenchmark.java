@@ -25,9 +25,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The large classes Arrow's power-of-two buffers land in (256 KiB, 512 KiB, 1 MiB), whose thread
- * rings hold one block each ({@code RING_BYTES} / size, at least one): a lone allocate/free pair
- * stays in the ring, but a batch of several buffers of one class goes through the class's central
- * stack for every block but one, both ways. {@code pair} is the lone pair, {@code four} allocates
+ * rings start at one block each ({@code RING_BYTES} / size, at least one): a lone allocate/free pair
+ * stays in the ring; a batch of several buffers of one class went through the class's central
+ * stack for every block but one, both ways, until the large rings grew into four slots (within
+ * 4 MiB per thread), which keep a batch of four. {@code pair} is the lone pair, {@code four} allocates
  * four blocks of the size and then frees all four (a batch's buffers: validity, data, offsets),
  * per block. {@code impl}: {@code segpool} is the allocator alone ({@code allocate(size, 64)} and
  * {@code free}, as the Arrow adapter calls it), {@code malloc} is libc's through an FFM downcall
