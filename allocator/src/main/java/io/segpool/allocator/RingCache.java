@@ -74,9 +74,7 @@ final class RingCache {
     static void putSlow(ThreadCache cache, int sizeClass, long[] ring, long offset, long size) {
         int capacity = (int) ring[ThreadCache.LIMIT];
         if (grow(cache, sizeClass, ring, capacity)) {
-            ring[ThreadCache.HEADER + capacity] = offset;
-            ring[ThreadCache.COUNT] = capacity + 1;
-            ring[ThreadCache.FREES]++;
+            cache.put(sizeClass, offset, size); // the ring has room now: the fast put
             return;
         }
         CentralStack central = cache.centrals[sizeClass];
